@@ -1,0 +1,35 @@
+"""The application factory: config, extensions, blueprints, CLI. Nothing runs at import."""
+
+from flask import Flask
+
+from config import load_config
+from extensions import csrf, db, limiter, login_manager, migrate, server_session
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    if app.config["SESSION_TYPE"] == "redis":
+        import redis
+
+        app.config["SESSION_REDIS"] = redis.from_url(app.config["SESSION_REDIS_URL"])
+    else:
+        app.config["SESSION_SQLALCHEMY"] = db
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    server_session.init_app(app)
+
+    from blueprints import register_blueprints
+    from cli import register_cli
+    from web import install_web_defaults
+
+    register_blueprints(app)
+    install_web_defaults(app)
+    register_cli(app)
+    return app

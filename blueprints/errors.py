@@ -1,0 +1,77 @@
+"""Error pages, and short retargeted messages for htmx partial requests.
+
+An error must never replace the field a partner is typing in: for a partial
+request the message goes to the page's alert region instead (HX-Retarget).
+The handlers touch neither the database nor the session beyond a rollback,
+so they still work while the database is down.
+"""
+
+import logging
+
+from flask import Flask, make_response, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from extensions import db
+from web import is_partial
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Check what you entered and try again."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Page not found", "There is nothing here. It may have moved, or the address may be wrong."),
+    405: ("Not allowed", "That action is not available here."),
+    409: ("Conflict", "Someone else changed this at the same time. Reload and try again."),
+    413: ("Too large", "What you sent is too large."),
+    422: ("Check your entry", "Some of what you entered needs a change."),
+    429: ("Too many attempts", "Too many attempts. Wait a few minutes, then try again."),
+    500: ("Something went wrong", "Something went wrong on our side. Nothing was saved. Try again in a moment."),
+}
+CSRF_EXPIRED = "Your session expired. Reload the page and try again."
+
+
+def _rollback() -> None:
+    # Flask-Session saves through db.session: nothing half-done may ride along.
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be the thing that failed
+        log.warning("rollback failed while handling an error", exc_info=True)
+
+
+def render_error(code: int, message: str | None = None):
+    title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    message = message or default
+    if is_partial():
+        response = make_response(render_template("errors/_alert.html", message=message), code)
+        response.headers["HX-Retarget"] = "#alerts"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    page = render_template("errors/error.html", code=code, title=title, message=message)
+    return make_response(page, code)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        _rollback()
+        return render_error(400, CSRF_EXPIRED)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        _rollback()
+        if error.code is None or error.code < 400:
+            return error
+        response = render_error(error.code)
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        _rollback()
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        log.exception("unhandled error", exc_info=error)
+        return render_error(InternalServerError.code)

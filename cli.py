@@ -1,0 +1,84 @@
+"""Command-line tasks: flask --app app create-partner | seed-demo."""
+
+import secrets
+
+import click
+from flask import Flask
+from sqlalchemy import func, insert, select
+
+from extensions import db
+from models import Customer, CustomerUser, Partner, StaffUser
+from models.customer import derived_columns, fold
+
+DEMO_PARTNER = "Demo IT Services"
+DEMO_EMAIL = "demo@example.com"
+
+
+def _new_partner(name: str, email: str, password: str, staff_name: str) -> StaffUser:
+    partner = Partner(name=name)
+    staff = StaffUser(partner=partner, name=staff_name, email=email, email_key=fold(email))
+    staff.set_password(password)
+    db.session.add_all([partner, staff])
+    return staff
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("create-partner")
+    @click.argument("name")
+    @click.argument("email")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--staff-name", default="", help="The first login's own name.")
+    def create_partner(name: str, email: str, password: str, staff_name: str) -> None:
+        """Create a partner and its first staff login."""
+        email = email.strip()
+        if not name.strip() or "@" not in email:
+            raise click.UsageError("Give the partner's name and a valid email address.")
+        if len(password) < 12:
+            raise click.UsageError("The password must be at least 12 characters.")
+        if db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email))):
+            raise click.UsageError(f"{email} already has a login.")
+        _new_partner(name.strip(), email, password, staff_name.strip() or email.split("@")[0])
+        db.session.commit()
+        click.echo(f"Created partner {name.strip()!r} with login {email}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--customers", "count", default=25, show_default=True, type=click.IntRange(0))
+    @click.option("--email", default=DEMO_EMAIL, show_default=True)
+    @click.option("--password", default=None, help="Default: a new random one, printed.")
+    @click.option("--only-if-new", is_flag=True, help="Add no customers if the demo partner exists.")
+    def seed_demo(count: int, email: str, password: str | None, only_if_new: bool) -> None:
+        """Make (or add to) a demo partner with realistic customers."""
+        from demo_data import demo_customers
+
+        password = password or secrets.token_urlsafe(12)
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email)))
+        if staff is None:
+            staff = _new_partner(DEMO_PARTNER, email, password, "Dana Demo")
+            db.session.flush()
+        else:
+            staff.set_password(password)
+            if only_if_new:
+                count = 0
+        partner_id = staff.partner_id
+        start = db.session.scalar(
+            select(func.count(Customer.id)).where(Customer.partner_id == partner_id)
+        )
+        for batch in demo_customers(start, count, batch_size=5000):
+            rows = [
+                {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
+                                                    c["customer"]["ein"], c["customer"]["city"]),
+                 "partner_id": partner_id, "created_by_id": staff.id}
+                for c in batch
+            ]
+            ids = db.session.scalars(
+                insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
+            ).all()
+            users = [
+                {**u, "email_key": fold(u["email"]), "customer_id": customer_id}
+                for customer_id, c in zip(ids, batch, strict=True)
+                for u in c["users"]
+            ]
+            db.session.execute(insert(CustomerUser), users)
+        db.session.commit()
+        click.echo(f"Demo partner {DEMO_PARTNER!r}: added {count} customers.")
+        click.echo(f"Sign in as {email} with password {password}")

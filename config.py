@@ -1,0 +1,87 @@
+"""Configuration, read from the environment once, when the app is created."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something the app refuses to run with."""
+
+
+def _database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'receivables.sqlite3'}"
+    # A plain postgresql:// URL should work with the driver we ship (psycopg 3).
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when APP_ENV=production.")
+    # Development: make one once and keep it, so sessions survive a restart.
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the app's config from the environment."""
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app_env = os.environ.get("APP_ENV", "development").strip() or "development"
+    if app_env not in ("development", "production", "test"):
+        raise ConfigError("APP_ENV must be development, production or test.")
+    production = app_env == "production"
+    database_url = _database_url(instance)
+    base_url = os.environ.get("BASE_URL", "").strip().rstrip("/")
+    if production and not base_url:
+        raise ConfigError("BASE_URL must be set when APP_ENV=production.")
+    redis_url = os.environ.get("SESSION_REDIS_URL", "").strip()
+
+    config = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": _secret_key(instance, production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": base_url or "http://127.0.0.1:5000",
+        # Sessions: server-side, so a draft with many users fits.
+        "SESSION_TYPE": "redis" if redis_url else "sqlalchemy",
+        "SESSION_REDIS_URL": redis_url,
+        "SESSION_PERMANENT": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # A request that only reads the session must not write it back.
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_SQLALCHEMY_TABLE": "web_sessions",
+        "SESSION_CLEANUP_N_REQUESTS": 1000,
+        # Sign-in rate limits count failures; memory unless Redis is named.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25") or 25),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "billing@localhost"),
+        "MAIL_OUTBOX_DIR": str(instance / "mail"),
+    }
+    if production:
+        config["DEBUG"] = False
+    return config

@@ -1,0 +1,59 @@
+"""Alembic environment, run through Flask-Migrate (flask --app app db ...)."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+fileConfig(config.config_file_name)
+logger = logging.getLogger("alembic.env")
+
+migrate_ext = current_app.extensions["migrate"]
+target_db = migrate_ext.db
+config.set_main_option(
+    "sqlalchemy.url",
+    target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%"),
+)
+
+# Flask-Session creates and owns its own table; migrations never touch it.
+EXTENSION_TABLES = {"web_sessions"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (type_ == "table" and name in EXTENSION_TABLES)
+
+
+def run_migrations_offline():
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_db.metadata,
+        literal_binds=True,
+        include_object=include_object,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    def process_revision_directives(context, revision, directives):
+        if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+            directives[:] = []
+            logger.info("No changes in schema detected.")
+
+    conf_args = dict(migrate_ext.configure_args)
+    conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args["include_object"] = include_object
+
+    with target_db.engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,103 @@
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
+
+from extensions import db
+from models._time import utcnow
+
+
+def fold(text: str) -> str:
+    """Unicode case-fold, done in Python so SQLite and PostgreSQL agree."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+SEARCHED = ("company", "legal_name", "ein", "city")
+
+
+def derived_columns(company, legal_name, ein, city) -> dict[str, str]:
+    """The sort key and search text kept beside a customer's own columns."""
+    digits = (ein or "").replace("-", "")
+    parts = [company, legal_name, ein, digits, city]
+    return {
+        "company_sort": fold(company or ""),
+        "search_text": fold(" | ".join(p for p in parts if p))[:700],
+    }
+
+
+class CustomerUser(db.Model):
+    """A person at a customer who receives and pays its invoices."""
+
+    __tablename__ = "customer_users"
+    __table_args__ = (UniqueConstraint("customer_id", "email_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped["Customer"] = relationship(back_populates="users")
+
+    @validates("email")
+    def _keep_key(self, _key: str, email: str) -> str:
+        self.email_key = fold(email)
+        return email
+
+
+class Customer(db.Model):
+    """A company a partner bills. Always read through tenancy.customers()."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        # One EIN per partner where set (NULLs never collide).
+        UniqueConstraint("partner_id", "ein"),
+        # Create Customer happens once per draft, whatever the browser resends.
+        UniqueConstraint("partner_id", "draft_token"),
+        CheckConstraint("country IN ('US', 'CA')", name="country_supported"),
+        Index("ix_customers_partner_sort", "partner_id", "company_sort", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    company: Mapped[str] = mapped_column(String(200))
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    ein: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(2))
+    postal_code: Mapped[str] = mapped_column(String(10))
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Derived in Python (see fold): the list's sort order and its search text.
+    company_sort: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(String(700))
+    draft_token: Mapped[str | None] = mapped_column(String(64))
+
+    users: Mapped[list[CustomerUser]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by=CustomerUser.id
+    )
+    user_count: Mapped[int] = column_property(
+        select(db.func.count(CustomerUser.id))
+        .where(CustomerUser.customer_id == id)
+        .correlate_except(CustomerUser)
+        .scalar_subquery(),
+        deferred=True,
+    )
+
+    @validates("company", "legal_name", "ein", "city")
+    def _keep_derived(self, key: str, value: str | None) -> str | None:
+        values = {f: getattr(self, f) for f in SEARCHED}
+        values[key] = value
+        for column, derived in derived_columns(**values).items():
+            setattr(self, column, derived)
+        return value
+
+    @property
+    def place(self) -> str:
+        return f"{self.city}, {self.state}, {self.country}"
