@@ -44,7 +44,10 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         _reset_schema()
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _reset_schema() -> None:

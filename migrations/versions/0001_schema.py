@@ -1,8 +1,8 @@
-"""partners, staff, customers and their users
+"""schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 06:59:54.465758
+Create Date: 2026-11-25 07:01:52.571597
 
 """
 from alembic import op
