@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from extensions import db
+from forms.rules import company_key
 from models._time import utcnow
 
 
@@ -22,6 +23,7 @@ def derived_columns(company, legal_name, ein, city) -> dict[str, str]:
     parts = [company, legal_name, ein, digits, city]
     return {
         "company_sort": fold(company or ""),
+        "company_key": company_key(company or ""),
         "search_text": fold(" | ".join(p for p in parts if p))[:700],
     }
 
@@ -60,6 +62,7 @@ class Customer(db.Model):
         UniqueConstraint("partner_id", "draft_token"),
         CheckConstraint("country IN ('US', 'CA')", name="country_supported"),
         Index("ix_customers_partner_sort", "partner_id", "company_sort", "id"),
+        Index("ix_customers_partner_company_key", "partner_id", "company_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +79,7 @@ class Customer(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     # Derived in Python (see fold): the list's sort order and its search text.
     company_sort: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))  # for "possible duplicate"
     search_text: Mapped[str] = mapped_column(String(700))
     draft_token: Mapped[str | None] = mapped_column(String(64))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:01:52.571597
+Create Date: 2026-11-25 07:19:45.875097
 
 """
 from alembic import op
@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('company_sort', sa.String(length=200), nullable=False),
+    sa.Column('company_key', sa.String(length=200), nullable=False),
     sa.Column('search_text', sa.String(length=700), nullable=False),
     sa.Column('draft_token', sa.String(length=64), nullable=True),
     sa.CheckConstraint("country IN ('US', 'CA')", name=op.f('ck_customers_country_supported')),
@@ -64,6 +65,7 @@ def upgrade():
     sa.UniqueConstraint('partner_id', 'ein', name=op.f('uq_customers_partner_id_ein'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index('ix_customers_partner_company_key', ['partner_id', 'company_key'], unique=False)
         batch_op.create_index('ix_customers_partner_sort', ['partner_id', 'company_sort', 'id'], unique=False)
 
     op.create_table('customer_users',
@@ -91,6 +93,7 @@ def downgrade():
     op.drop_table('customer_users')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index('ix_customers_partner_sort')
+        batch_op.drop_index('ix_customers_partner_company_key')
 
     op.drop_table('customers')
     with op.batch_alter_table('staff_users', schema=None) as batch_op:

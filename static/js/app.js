@@ -2,21 +2,27 @@
 (function () {
   "use strict";
 
-  // Move focus to whatever the server marked (the error summary, a new row).
-  function focusMarked(root) {
-    var target = (root || document).querySelector("[data-autofocus]");
-    if (target) {
-      target.focus();
-      target.removeAttribute("data-autofocus");
+  // Move focus where the server asked: the error summary after a failed
+  // submit, or the new row after "Add another user".
+  function focusMarked() {
+    var marked = document.querySelector("[data-autofocus]");
+    if (marked) {
+      marked.removeAttribute("data-autofocus");
+      marked.focus();
+    }
+    var holder = document.querySelector("[data-focus-id]");
+    if (holder) {
+      var target = document.getElementById(holder.getAttribute("data-focus-id"));
+      holder.removeAttribute("data-focus-id");
+      if (target) target.focus();
     }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { focusMarked(document); });
-  document.addEventListener("htmx:after:settle", function () { focusMarked(document); });
+  document.addEventListener("DOMContentLoaded", focusMarked);
+  document.addEventListener("htmx:after:settle", focusMarked);
 
-  // A second click on a submit button while the page is already posting
-  // would post twice; the server would still create one customer, but the
-  // partner should see that the first click was taken.
+  // A second click while a full-page post is under way would post again. The
+  // server creates one customer whatever happens; this only spares the wait.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.dataset.submitting === "true") {
@@ -24,6 +30,11 @@
       return;
     }
     form.dataset.submitting = "true";
-    window.setTimeout(function () { delete form.dataset.submitting; }, 10000);
+  });
+  // Coming back with the browser's Back button: the form is usable again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+    });
   });
 })();

@@ -1,0 +1,1 @@
+"""WTForms forms and the field rules they share."""

@@ -1,0 +1,219 @@
+"""The customer forms: details (step 1, and the profile edit) and users (step 2).
+
+Every rule lives in forms.rules and runs through these classes, whether the
+request is a blur check, Continue, Create Customer or a later edit.
+"""
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation, ValidationError
+
+from extensions import db
+from forms import rules
+from models import Customer
+
+
+class Rule:
+    """Run a forms.rules function on a field; its result becomes the field's
+    (normalized) data, and its RuleError becomes the field's message."""
+
+    def __init__(self, normalize, *, optional: bool = False):
+        self.normalize = normalize
+        self.optional = optional
+
+    def __call__(self, form, field):
+        value = field.data if isinstance(field.data, str) else ""
+        if self.optional and not value.strip():
+            field.data = ""
+            raise StopValidation()
+        try:
+            field.data = self.normalize(form, value)
+        except rules.RuleError as error:
+            raise StopValidation(str(error)) from None
+
+
+def text_rule(label: str, max_length: int, *, required: bool, required_message: str | None = None):
+    def normalize(_form, value):
+        return rules.clean_text(
+            value, label=label, max_length=max_length, required=required,
+            required_message=required_message,
+        )
+
+    return Rule(normalize)
+
+
+def _known_region(form) -> str | None:
+    """The form's region, when it is already known to be right."""
+    state = form.state
+    if state.errors or form.country.errors:
+        return None
+    try:
+        return rules.normalize_region(state.data or "", form.country.data)
+    except rules.RuleError:
+        return None
+
+
+class ChoiceOrTextField(SelectField):
+    """A select in the browser; an import or API may also send the name or
+    any-case code, which the field's Rule normalizes (so no choice check here)."""
+
+    def pre_validate(self, form):
+        pass
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = valuelist[0]
+
+
+class CustomerDetailsForm(FlaskForm):
+    """The company's details: step 1 of Add customer, and the profile edit form."""
+
+    # Dependencies of a blur check: the postal code is judged with its country and state.
+    DEPENDS = {"state": ("country",), "postal_code": ("country", "state"), "ein": ()}
+    FIELDS = ("company", "legal_name", "ein", "country", "address", "city", "state", "postal_code")
+
+    company = StringField(
+        "Company",
+        validators=[text_rule("Company", 200, required=True, required_message="Enter the company name")],
+    )
+    legal_name = StringField("Legal name", validators=[text_rule("Legal name", 200, required=False)])
+    ein = StringField("EIN", validators=[Rule(lambda _f, v: rules.normalize_ein(v), optional=True)])
+    country = ChoiceOrTextField(
+        "Country", choices=[SelectChoice(code, name) for code, name in rules.COUNTRIES], default="US",
+        validators=[Rule(lambda _f, v: rules.normalize_country(v))],
+    )
+    address = StringField("Address", validators=[text_rule("Address", 200, required=True)])
+    city = StringField("City", validators=[text_rule("City", 100, required=True)])
+    state = ChoiceOrTextField(
+        "State/Province", choices=[],
+        validators=[Rule(lambda f, v: rules.normalize_region(v, f.country.data))],
+    )
+    postal_code = StringField(
+        "ZIP/Postal Code",
+        validators=[Rule(lambda f, v: rules.normalize_postal_code(v, f.country.data, _known_region(f)))],
+    )
+
+    def __init__(self, *args, partner_id: int, customer_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner_id = partner_id
+        self.customer_id = customer_id  # the customer being edited, if any
+        self.duplicate_ein_of: Customer | None = None
+        self.same_company_as: Customer | None = None
+        self.refresh_choices()
+
+    # -- what the template shows for the chosen country
+
+    @property
+    def country_code(self) -> str:
+        try:
+            return rules.normalize_country(self.country.data or "US")
+        except rules.RuleError:
+            return "US"
+
+    def refresh_choices(self) -> None:
+        code = self.country_code
+        self.state.choices = [
+            SelectChoice(value, label, optgroup=group)
+            for group, options in rules.region_choices(code)
+            for value, label in options
+        ]
+        self.state.label.text = "State" if code == "US" else "Province or territory"
+        self.postal_code.label.text = rules.postal_label(code)
+
+    @property
+    def postal_hint(self) -> str:
+        return rules.postal_hint(self.country_code)
+
+    # -- checks that need the database
+
+    def validate_ein(self, field):
+        if not field.data:
+            return
+        query = select(Customer).where(
+            Customer.partner_id == self.partner_id, Customer.ein == field.data
+        )
+        if self.customer_id is not None:
+            query = query.where(Customer.id != self.customer_id)
+        existing = db.session.scalar(query.limit(1))
+        if existing is not None:
+            self.duplicate_ein_of = existing
+            raise ValidationError(f"{existing.company} already has the EIN {field.data}")
+
+    def find_same_company(self) -> None:
+        """A warning, not an error: the partner may have two offices of one company."""
+        if self.company.errors or not self.company.data:
+            return
+        key = rules.company_key(self.company.data)
+        query = select(Customer).where(
+            Customer.partner_id == self.partner_id, Customer.company_key == key
+        )
+        if self.customer_id is not None:
+            query = query.where(Customer.id != self.customer_id)
+        self.same_company_as = db.session.scalar(query.order_by(Customer.id).limit(1))
+
+    # -- entry points
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        self.refresh_choices()
+        self.find_same_company()
+        return ok
+
+    def check_field(self, name: str) -> None:
+        """Validate one field as Continue would, after the fields its rule depends on."""
+        for dependency in self.DEPENDS.get(name, ()):
+            self[dependency].validate(self, self._extra(dependency))
+        field = self[name]
+        field.validate(self, self._extra(name))
+        self.refresh_choices()
+        if name == "company":
+            self.find_same_company()
+
+    def _extra(self, name):
+        method = getattr(self, f"validate_{name}", None)
+        return [lambda _form, field: method(field)] if method else []
+
+    def cleaned(self) -> dict:
+        """The normalized values, as the draft and the Customer model keep them."""
+        return {name: (self[name].data or None) if name in ("legal_name", "ein") else self[name].data
+                for name in self.FIELDS}
+
+
+class NewCustomerDetailsForm(CustomerDetailsForm):
+    """Step 1 carries the token of the draft it belongs to."""
+
+    draft_token = HiddenField()
+
+
+class UserRowForm(Form):
+    """One row of step 2: a person at the customer."""
+
+    name = StringField("Name", validators=[text_rule("Name", 200, required=True)])
+    email = StringField("Email", validators=[Rule(lambda _f, v: rules.normalize_email(v))])
+
+
+MAX_USERS = 200
+
+
+class CustomerUsersForm(FlaskForm):
+    """Step 2 of Add customer: at least one user, emails unique ignoring case."""
+
+    draft_token = HiddenField()
+    users = FieldList(FormField(UserRowForm), min_entries=1, max_entries=MAX_USERS)
+
+    def validate_users(self, field):
+        seen: dict[str, int] = {}
+        for index, row in enumerate(field.entries):
+            email = row.form.email
+            if email.errors or not email.data:
+                continue
+            key = rules.email_key(email.data)
+            if key in seen:
+                email.errors = [f"{email.data} is already a user of this customer"]
+                raise ValidationError("Each user needs a different email address")
+            seen[key] = index
+
+    def cleaned(self) -> list[dict]:
+        return [{"name": row.form.name.data, "email": row.form.email.data} for row in self.users.entries]

@@ -1,0 +1,1 @@
+"""Operations that change several rows at once, each in one transaction."""
