@@ -21,6 +21,19 @@
   document.addEventListener("DOMContentLoaded", focusMarked);
   document.addEventListener("htmx:after:settle", focusMarked);
 
+  // A blur check swaps its row back with a morph, which keeps whatever is in
+  // the field the partner is typing in. Fields they have left take the
+  // server's normalized value ("k1a0b1" becomes "K1A 0B1").
+  document.addEventListener("htmx:after:settle", function (event) {
+    var row = event.target;
+    if (!row.classList || !row.classList.contains("field")) return;
+    row.querySelectorAll("input[value]").forEach(function (input) {
+      if (input !== document.activeElement && input.type !== "password") {
+        input.value = input.getAttribute("value");
+      }
+    });
+  });
+
   // A second click while a full-page post is under way would post again. The
   // server creates one customer whatever happens; this only spares the wait.
   document.addEventListener("submit", function (event) {
