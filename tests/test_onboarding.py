@@ -4,10 +4,10 @@ import re
 import threading
 
 import pytest
-from conftest import Auth
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from conftest import Auth
 from extensions import db
 from models import Customer, CustomerUser
 
