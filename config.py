@@ -73,6 +73,8 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": os.environ.get("RATELIMIT_ENABLED", "1") != "0",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # 200 users of 450 bytes fit many times over; anything larger is refused (413).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25") or 25),

@@ -425,3 +425,11 @@ def test_two_tabs_creating_the_same_draft_at_once_make_one_customer(app, flow):
     assert len({r.headers["Location"] for r in results}) == 1
     assert count(app, Customer) == 1
 
+
+
+def test_a_huge_post_is_refused_cleanly(app, flow):
+    flow.open()
+    response = flow.continue_(company="x" * 2_000_000)
+    assert response.status_code == 413
+    assert "Traceback" not in response.text
+    assert count(app, Customer) == 0
