@@ -346,7 +346,7 @@ def test_create_customer_writes_customer_and_users_once_and_lands_on_its_page(ap
         assert [u.email for u in customer.users] == ["ann@example.com", "bob@example.com"]
     assert response.headers["Location"] == f"/customers/{customer.id}"
     page = flow.client.get(response.headers["Location"]).text
-    assert "Customer created" in page and "Ann Lee" in page
+    assert "Customer created" in page and "Northwind Dental" in page
     # The draft is gone: a new Add customer starts empty.
     assert 'value="Northwind Dental"' not in flow.open().text
 
@@ -433,3 +433,30 @@ def test_a_huge_post_is_refused_cleanly(app, flow):
     assert response.status_code == 413
     assert "Traceback" not in response.text
     assert count(app, Customer) == 0
+
+
+def test_drafts_live_in_redis_when_configured(app, partner):
+    import redis
+
+    from app import create_app
+
+    url = "redis://127.0.0.1:6379/15"
+    store = redis.from_url(url)
+    store.flushdb()
+    redis_app = create_app({"TESTING": True, "SESSION_TYPE": "redis", "SESSION_REDIS_URL": url,
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    client = redis_app.test_client()
+    Auth(client).login(partner.email)
+    flow = Flow(client)
+    flow.to_users()
+    rows = [(f"User {n}", f"user{n}@example.com") for n in range(50)]
+    flow.users(rows, "add")
+    assert any(b"users" in store.get(key) for key in store.keys("session:*"))
+    flow.open("/customers/new/users")
+    assert flow.users(rows, "create").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CustomerUser.id))) == 50
+    with redis_app.app_context():
+        db.session.remove()
+    store.flushdb()
+    store.close()
