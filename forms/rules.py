@@ -251,3 +251,30 @@ def company_key(name: str) -> str:
     """Company names that differ only in case, accents, spaces or punctuation."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(ch for ch in decomposed if ch.isalnum())[:200]
+
+
+# -- passwords (NIST SP 800-63B: length, not composition) --------------------------
+
+MIN_PASSWORD = 12
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn carries a ranked list of the 30,000 most common leaked passwords.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_new_password(password: str, email: str) -> None:
+    """At least 12 characters, not a common password, not containing the email."""
+    if len(password) < MIN_PASSWORD:
+        raise RuleError(f"Password must be at least {MIN_PASSWORD} characters")
+    if len(password) > 1000:
+        raise RuleError("Password must be 1,000 characters or fewer")
+    folded = password.casefold()
+    if folded in _common_passwords() or folded.replace(" ", "") in _common_passwords():
+        raise RuleError("That password is too common: choose one that is harder to guess")
+    local = email.split("@")[0].casefold()
+    if email.casefold() in folded or (len(local) >= 3 and local in folded):
+        raise RuleError("Password must not contain your email address")

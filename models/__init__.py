@@ -1,6 +1,13 @@
 """The data: tenants (partners), their staff, their customers and customers' users."""
 
 from models.customer import Customer, CustomerUser
+from models.history import HistoryEntry
+from models.outbox import DeliveryAttempt, OutboxEmail
 from models.partner import Partner, StaffUser
+from models.portal import AccessToken, PortalAccount
+from models.tag import Tag, customer_tags
 
-__all__ = ["Customer", "CustomerUser", "Partner", "StaffUser"]
+__all__ = [
+    "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "OutboxEmail",
+    "Partner", "PortalAccount", "StaffUser", "Tag", "customer_tags",
+]

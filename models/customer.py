@@ -1,12 +1,16 @@
 import unicodedata
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from extensions import db
 from forms.rules import company_key
 from models._time import utcnow
+
+if TYPE_CHECKING:
+    from models.tag import Tag  # models.tag imports this module
 
 
 def fold(text: str) -> str:
@@ -44,6 +48,11 @@ class CustomerUser(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped["Customer"] = relationship(back_populates="users")
+    # This membership's portal login (the account of the same email at the same partner).
+    portal_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_accounts.id", ondelete="SET NULL"), index=True
+    )
+    portal_account = relationship("PortalAccount", back_populates="memberships")
 
     @validates("email")
     def _keep_key(self, _key: str, email: str) -> str:
@@ -63,6 +72,13 @@ class Customer(db.Model):
         CheckConstraint("country IN ('US', 'CA')", name="country_supported"),
         Index("ix_customers_partner_sort", "partner_id", "company_sort", "id"),
         Index("ix_customers_partner_company_key", "partner_id", "company_key"),
+        # The target of customer_tags' foreign key: a tag applies only within its partner.
+        UniqueConstraint("partner_id", "id"),
+        # ?archived=1 pages through the few archived customers without walking the active ones.
+        Index(
+            "ix_customers_partner_archived_sort", "partner_id", "company_sort", "id",
+            postgresql_where=text("archived_at IS NOT NULL"), sqlite_where=text("archived_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +98,12 @@ class Customer(db.Model):
     company_key: Mapped[str] = mapped_column(String(200))  # for "possible duplicate"
     search_text: Mapped[str] = mapped_column(String(700))
     draft_token: Mapped[str | None] = mapped_column(String(64))
+    # The profile's version: a profile edit saves only over the version it started from
+    # (the UPDATE carries "WHERE version = ..."); services.customer_profile moves it on.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    archived_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     users: Mapped[list[CustomerUser]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by=CustomerUser.id
@@ -93,6 +115,14 @@ class Customer(db.Model):
         .scalar_subquery(),
         deferred=True,
     )
+    # Read-only here: services.tags writes customer_tags (with the partner's id) and the history.
+    tags: Mapped[list["Tag"]] = relationship(
+        secondary="customer_tags",
+        primaryjoin="Customer.id == customer_tags.c.customer_id",
+        secondaryjoin="Tag.id == customer_tags.c.tag_id",
+        order_by="Tag.name_key",
+        viewonly=True,
+    )
 
     @validates("company", "legal_name", "ein", "city")
     def _keep_derived(self, key: str, value: str | None) -> str | None:
@@ -101,6 +131,10 @@ class Customer(db.Model):
         for column, derived in derived_columns(**values).items():
             setattr(self, column, derived)
         return value
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def place(self) -> str:

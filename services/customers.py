@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Customer, CustomerUser
+from services.portal_access import invite_users
 
 
 class DuplicateEIN(Exception):
@@ -50,4 +51,5 @@ def create_customer(
 
 
 def _after_create(customer: Customer) -> None:
-    """What else a new customer brings, in the same transaction."""
+    """What else a new customer brings, in the same transaction: its users' invitations."""
+    invite_users(customer.users)

@@ -1,0 +1,46 @@
+"""The email outbox: emails are queued in the transaction that causes them, sent later."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models._time import utcnow
+
+
+class OutboxEmail(db.Model):
+    __tablename__ = "outbox_emails"
+    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    # Fixed when queued, so a retry after a crash carries the same Message-ID.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    ref: Mapped[str | None] = mapped_column(String(100), index=True)  # e.g. "invite:42"
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    tries: Mapped[list["DeliveryAttempt"]] = relationship(order_by="DeliveryAttempt.id")
+
+
+class DeliveryAttempt(db.Model):
+    """One try at handing an email to the SMTP server."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbox_emails.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(Text)

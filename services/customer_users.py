@@ -1,0 +1,103 @@
+"""A customer's users after it was created: add, edit, remove, each with its history.
+
+add_users is also the seam for what a new user brings besides its row (an
+invitation to the portal, say): _after_add runs in the same transaction.
+"""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Customer, CustomerUser
+from services.history import changes_between, record
+from services.portal_access import invite_users, move_membership
+
+LAST_USER = "A customer needs at least one user"
+
+
+class DuplicateEmail(Exception):
+    """The email is already a user of this customer (another save came first)."""
+
+
+class LastUser(Exception):
+    """Removing this user would leave the customer with none."""
+
+
+def _lock(customer: Customer) -> None:
+    """Serialize changes to one customer's users, so two removals at once cannot leave
+    it with none. A no-op UPDATE: a row lock until commit in PostgreSQL, and the write
+    lock in SQLite (where SELECT ... FOR UPDATE does not exist)."""
+    db.session.execute(
+        update(Customer).where(Customer.id == customer.id).values(archived_at=Customer.archived_at),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _subject(user: CustomerUser) -> str:
+    return f"{user.name} <{user.email}>"
+
+
+def add_users(customer: Customer, rows: list[dict], *, staff_id: int) -> list[CustomerUser]:
+    """Add users (rows of {"name", "email"}, already validated) in one transaction."""
+    _lock(customer)
+    users = [CustomerUser(customer_id=customer.id, name=row["name"], email=row["email"]) for row in rows]
+    db.session.add_all(users)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DuplicateEmail() from None
+    for user in users:
+        record(
+            partner_id=customer.partner_id, staff_id=staff_id, action="user.added", customer_id=customer.id,
+            subject=_subject(user), changes=changes_between({}, {"name": user.name, "email": user.email}),
+        )
+    _after_add(customer, users)
+    db.session.commit()
+    return users
+
+
+def _after_add(customer: Customer, users: list[CustomerUser]) -> None:
+    """What else new users bring, in the same transaction: their portal invitations."""
+    invite_users(users)
+
+
+def update_user(user: CustomerUser, *, name: str, email: str, staff_id: int) -> list[dict]:
+    """Save a user's new name and email. Returns the changes (none: nothing saved)."""
+    customer = user.customer
+    before = {"name": user.name, "email": user.email}
+    changes = changes_between(before, {"name": name, "email": email})
+    if not changes:
+        return []
+    subject = _subject(user)
+    email_changed = user.email != email
+    user.name, user.email = name, email
+    if email_changed:
+        move_membership(user)  # the portal login follows the email
+    record(
+        partner_id=customer.partner_id, staff_id=staff_id, action="user.updated", customer_id=customer.id,
+        subject=subject, changes=changes,
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DuplicateEmail() from None
+    return changes
+
+
+def remove_user(user: CustomerUser, *, staff_id: int) -> None:
+    """Remove a user, unless it is the customer's last one (LastUser)."""
+    customer = user.customer
+    _lock(customer)
+    count = db.session.scalar(select(func.count(CustomerUser.id)).where(CustomerUser.customer_id == customer.id))
+    if count <= 1:
+        db.session.rollback()
+        raise LastUser(LAST_USER)
+    record(
+        partner_id=customer.partner_id, staff_id=staff_id, action="user.removed", customer_id=customer.id,
+        subject=_subject(user),
+        changes=changes_between({"name": user.name, "email": user.email}, {"name": None, "email": None}),
+    )
+    db.session.delete(user)
+    db.session.commit()

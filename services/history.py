@@ -1,0 +1,126 @@
+"""History entries: recorded by the services that make a change, before their commit.
+
+A change and its entry are one transaction: both are saved, or neither.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from extensions import db
+from models import Customer, HistoryEntry
+from models.tag import PALETTE
+
+# What each action reads as on the History tab and in the tag log.
+ACTIONS = {
+    "profile.updated": "Edited the profile",
+    "customer.archived": "Archived the customer",
+    "customer.restored": "Restored the customer",
+    "user.added": "Added a user",
+    "user.updated": "Edited a user",
+    "user.removed": "Removed a user",
+    "tag.added": "Added a tag",
+    "tag.removed": "Removed a tag",
+    "tag.created": "Created a tag",
+    "tag.updated": "Edited a tag",
+    "tag.deleted": "Deleted a tag",
+}
+FIELD_LABELS = {
+    "company": "Company",
+    "legal_name": "Legal name",
+    "ein": "EIN",
+    "country": "Country",
+    "address": "Address",
+    "city": "City",
+    "state": "State/Province",
+    "postal_code": "ZIP/Postal Code",
+    "name": "Name",
+    "email": "Email",
+    "color": "Color",
+    "description": "Description",
+    "customers": "Customers",
+}
+_COUNTRY_NAMES = {"US": "United States", "CA": "Canada"}
+_COLOR_NAMES = dict(PALETTE)
+PAGE_SIZE = 50
+
+
+def changes_between(before: dict, after: dict) -> list[dict]:
+    """The fields whose value differs, in the order of `after`."""
+    return [
+        {"field": name, "before": before.get(name), "after": value}
+        for name, value in after.items()
+        if (before.get(name) or None) != (value or None)
+    ]
+
+
+def record(
+    *,
+    partner_id: int,
+    staff_id: int | None,
+    action: str,
+    customer_id: int | None = None,
+    subject: str | None = None,
+    changes: list[dict] | None = None,
+    customer_version: int | None = None,
+) -> HistoryEntry:
+    """Add an entry to the session; the caller's commit saves it with the change."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown history action {action!r}")
+    entry = HistoryEntry(
+        partner_id=partner_id, staff_id=staff_id, action=action, customer_id=customer_id,
+        subject=subject[:300] if subject else None, changes=changes or [],
+        customer_version=customer_version,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def display_value(field: str, value) -> str:
+    """A stored value as the History tab shows it."""
+    if value is None or value == "":
+        return "(empty)"
+    if field == "country":
+        return _COUNTRY_NAMES.get(value, value)
+    if field == "color":
+        return _COLOR_NAMES.get(value, value)
+    return str(value)
+
+
+def _newest_first(query, before_id: int | None, limit: int):
+    if before_id is not None:
+        query = query.where(HistoryEntry.id < before_id)
+    query = query.options(selectinload(HistoryEntry.staff)).order_by(HistoryEntry.id.desc())
+    rows = db.session.scalars(query.limit(limit + 1)).all()
+    return list(rows[:limit]), len(rows) > limit
+
+
+def customer_history(customer: Customer, *, before_id: int | None = None, limit: int = PAGE_SIZE):
+    """(entries, more): a page of the customer's history, newest first."""
+    query = select(HistoryEntry).where(
+        HistoryEntry.partner_id == customer.partner_id, HistoryEntry.customer_id == customer.id
+    )
+    return _newest_first(query, before_id, limit)
+
+
+def tag_log(partner_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE):
+    """(entries, more): a page of the partner's tag log, newest first."""
+    query = select(HistoryEntry).where(
+        HistoryEntry.partner_id == partner_id, HistoryEntry.customer_id.is_(None)
+    )
+    return _newest_first(query, before_id, limit)
+
+
+def profile_changes_since(customer: Customer, version: int) -> list[HistoryEntry]:
+    """The profile edits saved after `version`, oldest first: what a stale edit missed."""
+    query = (
+        select(HistoryEntry)
+        .where(
+            HistoryEntry.partner_id == customer.partner_id,
+            HistoryEntry.customer_id == customer.id,
+            HistoryEntry.action == "profile.updated",
+            HistoryEntry.customer_version > version,
+        )
+        .options(selectinload(HistoryEntry.staff))
+        .order_by(HistoryEntry.id)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,177 @@
+"""Portal access: accounts for customers' users, invitation and reset links, their emails.
+
+Everything here only adds to db.session: the caller's transaction commits the user,
+its account, its link and the queued email together, or none of them.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import select, update
+
+from extensions import db
+from forms.rules import email_key
+from mailer import latest_status, queue_email
+from models import AccessToken, Customer, CustomerUser, Partner, PortalAccount
+from models._time import utcnow
+
+LINK_LIFETIME = timedelta(days=7)
+
+
+class LinkError(Exception):
+    """A link that cannot be used; .reason is "unknown", "used" or "expired"."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _link(endpoint_path: str, raw: str) -> str:
+    return f"{current_app.config['BASE_URL']}/portal/{endpoint_path}/{raw}"
+
+
+# -- accounts and memberships ------------------------------------------------------
+
+def account_for(partner_id: int, email: str) -> tuple[PortalAccount, bool]:
+    """The partner's portal account for this email, made if there is none. (account, created)"""
+    key = email_key(email)
+    account = db.session.scalar(
+        select(PortalAccount).where(PortalAccount.partner_id == partner_id, PortalAccount.email_key == key)
+    )
+    if account is not None:
+        return account, False
+    account = PortalAccount(partner_id=partner_id, email=email, email_key=key)
+    db.session.add(account)
+    db.session.flush()
+    return account, True
+
+
+def _issue(account: PortalAccount, purpose: str, *, customer_user: CustomerUser | None = None,
+           now: datetime | None = None) -> str:
+    """A new link for the account; older unused links of the same purpose stop working."""
+    now = now or utcnow()
+    db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.account_id == account.id, AccessToken.purpose == purpose,
+               AccessToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    raw = secrets.token_urlsafe(32)
+    db.session.add(AccessToken(
+        account_id=account.id, purpose=purpose, token_hash=_hash(raw),
+        customer_user_id=customer_user.id if customer_user else None,
+        created_at=now, expires_at=now + LINK_LIFETIME,
+    ))
+    return raw
+
+
+def _send(template: str, to: str, subject: str, ref: str | None, **context) -> None:
+    queue_email(
+        to=to, subject=subject, ref=ref,
+        text=render_template(f"email/{template}.txt", **context),
+        html=render_template(f"email/{template}.html", **context),
+    )
+
+
+def invite(user: CustomerUser, *, now: datetime | None = None) -> None:
+    """Give a customer's user their portal access and tell them by email."""
+    customer: Customer = user.customer
+    account, _created = account_for(customer.partner_id, user.email)
+    user.portal_account = account
+    partner = db.session.get(Partner, customer.partner_id)
+    context = dict(partner=partner, customer=customer, user=user, base_url=current_app.config["BASE_URL"])
+    if account.is_active_login:
+        # They already sign in (as a user of another of the partner's customers).
+        _send("access_added", user.email, f"You can now see {customer.company}'s invoices",
+              f"invite:{user.id}", **context)
+        return
+    raw = _issue(account, "invite", customer_user=user, now=now)
+    _send("invitation", user.email, f"{partner.name} invites you to pay {customer.company}'s invoices",
+          f"invite:{user.id}", link=_link("set-password", raw), **context)
+
+
+def invite_users(users: list[CustomerUser], *, now: datetime | None = None) -> None:
+    db.session.flush()  # the users need their ids for the email's reference
+    for user in users:
+        invite(user, now=now)
+
+
+def resend_invitation(user: CustomerUser, *, now: datetime | None = None) -> None:
+    """A new invitation; the link of the old one stops working."""
+    invite(user, now=now)
+
+
+def move_membership(user: CustomerUser, *, now: datetime | None = None) -> None:
+    """After the partner changed the user's email: the membership moves to that email's
+    account, with a new invitation if the person has no login yet."""
+    account, _created = account_for(user.customer.partner_id, user.email)
+    user.portal_account = account
+    if not account.is_active_login:
+        invite(user, now=now)
+
+
+def request_reset(email: str, *, now: datetime | None = None) -> None:
+    """A reset link for every active account of this email (one per partner). Says nothing back."""
+    accounts = db.session.scalars(
+        select(PortalAccount).where(PortalAccount.email_key == email_key(email))
+    ).all()
+    for account in accounts:
+        raw = _issue(account, "reset", now=now)
+        _send("reset", account.email, f"Reset your {account.partner.name} portal password", None,
+              account=account, partner=account.partner, link=_link("reset", raw),
+              base_url=current_app.config["BASE_URL"])
+
+
+# -- links ----------------------------------------------------------------------
+
+def find_link(raw: str, purpose: str, *, now: datetime | None = None) -> AccessToken:
+    now = now or utcnow()
+    token = db.session.scalar(
+        select(AccessToken).where(AccessToken.token_hash == _hash(raw), AccessToken.purpose == purpose)
+    ) if raw and len(raw) < 100 else None
+    if token is None:
+        raise LinkError("unknown")
+    if token.used_at is not None:
+        raise LinkError("used")
+    if token.expires_at <= now:
+        raise LinkError("expired")
+    return token
+
+
+def use_link(token: AccessToken, password: str, *, now: datetime | None = None) -> PortalAccount:
+    """Set the password through a link, which then stops working. The caller commits."""
+    now = now or utcnow()
+    # Claim the link in the database, so two tabs cannot both use it.
+    claimed = db.session.execute(
+        update(AccessToken).where(AccessToken.id == token.id, AccessToken.used_at.is_(None)).values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        raise LinkError("used")
+    token.account.set_password(password)
+    return token.account
+
+
+# -- what the partner sees ----------------------------------------------------------
+
+def user_status(user: CustomerUser) -> tuple[str, datetime | None]:
+    """("Active", last sign-in) / ("Invited", when) / ("Delivery failed", when) / ("Not invited", None)."""
+    account = user.portal_account
+    if account is not None and account.is_active_login:
+        return "Active", account.last_login_at
+    status = latest_status(f"invite:{user.id}")
+    if status is None:
+        return "Not invited", None
+    state, when = status
+    if state == "failed":
+        return "Delivery failed", when
+    invited = db.session.scalar(
+        select(AccessToken.created_at).where(AccessToken.customer_user_id == user.id)
+        .order_by(AccessToken.id.desc()).limit(1)
+    )
+    return "Invited", invited or when

@@ -1,0 +1,195 @@
+"""The customer's page in Chromium: tabs, editing the profile (with a mistake, a fix, a conflict),
+adding and removing users; with and without JavaScript. axe-core checks each state."""
+
+import re
+
+from customer_helpers import load_customer, make_customer, make_tag, tag_customers, user_emails
+from playwright.sync_api import expect
+
+from e2e.conftest import assert_no_axe_violations
+from extensions import db
+from models import Customer
+from services import customer_profile
+
+
+def test_partner_edits_the_profile_in_place_with_a_mistake_and_its_fix(app, signed_in_page, partner):
+    page = signed_in_page
+    customer_id = make_customer(app, partner, users=(("Ann Lee", "ann@example.com"), ("Bob Ray", "bob@example.com")))
+    tag_customers(app, partner, make_tag(app, partner, "VIP", "purple"), [customer_id])
+    page.goto(f"/customers/{customer_id}")
+    expect(page.locator("h1")).to_have_text("Northwind Dental")
+    expect(page.locator("#customer-tags")).to_contain_text("VIP")
+    assert_no_axe_violations(page)
+
+    page.click("#edit-profile")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/edit$"))
+    expect(page.locator("#company")).to_have_value("Northwind Dental")
+    expect(page.locator("#profile-title")).to_be_focused()
+    assert_no_axe_violations(page)
+    # The browser's Back button returns to the profile; Forward to the form.
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    expect(page.locator("#edit-profile")).to_be_visible()
+    page.go_forward()
+    expect(page.locator("#company")).to_be_visible()
+
+    # A ZIP code of another state: the blur check says so beside the field.
+    page.fill("#company", "Northwind Dental Group")
+    page.fill("#postal_code", "10001")
+    page.keyboard.press("Tab")
+    expect(page.locator("#postal_code-error")).to_be_visible()
+    expect(page.locator("#postal_code")).to_have_attribute("aria-invalid", "true")
+    assert_no_axe_violations(page)
+
+    # The fix: the message goes as the partner types; the caret stays.
+    page.click("#postal_code")
+    page.fill("#postal_code", "")
+    page.locator("#postal_code").press_sequentially("78702", delay=40)
+    expect(page.locator("#postal_code-error")).to_have_count(0)
+    expect(page.locator("#postal_code")).to_be_focused()
+
+    page.click("button:has-text('Save')")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    expect(page.locator("h1")).to_have_text("Northwind Dental Group")
+    expect(page.locator("#alerts")).to_contain_text("Profile saved")
+    expect(page.locator("#edit-profile")).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Northwind Dental Group · "))
+    saved = load_customer(app, customer_id)
+    assert (saved.company, saved.postal_code) == ("Northwind Dental Group", "78702")
+
+    # Cancel restores the read-only view, untouched.
+    page.click("#edit-profile")
+    page.fill("#city", "Nowhere")
+    page.click("a:has-text('Cancel')")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    expect(page.locator(".details")).to_contain_text("Austin")
+
+    # The History tab tells who changed what.
+    page.click("#tab-history")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/history$"))
+    expect(page.locator(".history")).to_contain_text("Edited the profile")
+    expect(page.locator(".history")).to_contain_text("78702")
+    assert_no_axe_violations(page)
+
+
+def test_a_second_save_of_a_stale_form_shows_what_changed(app, signed_in_page, partner):
+    page = signed_in_page
+    customer_id = make_customer(app, partner)
+    page.goto(f"/customers/{customer_id}/edit")
+    with app.app_context():  # another staff user saves meanwhile
+        customer_profile.update_profile(db.session.get(Customer, customer_id), {"legal_name": "NW Holdings"},
+                                        expected_version=1, staff_id=partner.id)
+    page.fill("#city", "Round Rock")
+    page.fill("#postal_code", "78664")
+    page.click("button:has-text('Save')")
+    conflict = page.locator(".conflict")
+    expect(conflict).to_contain_text("Someone else changed this customer")
+    expect(conflict).to_contain_text("NW Holdings")
+    expect(conflict).to_be_focused()
+    expect(page.locator("#city")).to_have_value("Round Rock")
+    assert_no_axe_violations(page)
+    page.click("button:has-text('Save')")
+    expect(page.locator("#alerts")).to_contain_text("Profile saved")
+    assert load_customer(app, customer_id).city == "Round Rock"
+
+
+def test_partner_adds_users_then_removes_one(app, signed_in_page, partner):
+    page = signed_in_page
+    customer_id = make_customer(app, partner)
+    page.goto(f"/customers/{customer_id}")
+    page.click("#tab-users")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/users$"))
+    expect(page.locator(".users-table")).to_contain_text("ann@example.com")
+    expect(page.locator(".users-note")).to_contain_text("A customer needs at least one user")
+    assert_no_axe_violations(page)
+
+    page.click("#add-users")
+    expect(page.locator("#users-0-name")).to_be_focused()
+    page.fill("#users-0-name", "Cy Díaz")
+    page.fill("#users-0-email", "ANN@example.com")
+    page.keyboard.press("Tab")
+    expect(page.locator("#users-0-email-error")).to_contain_text("already a user of this customer")
+    assert_no_axe_violations(page)
+    page.fill("#users-0-email", "cy@example.com")
+    page.keyboard.press("Tab")
+    expect(page.locator("#users-0-email-error")).to_have_count(0)
+    page.click("button[value=add]")
+    expect(page.locator("#users-1-name")).to_be_focused()
+    page.fill("#users-1-name", "Di Wu")
+    page.fill("#users-1-email", "di@example.com")
+    page.locator("#users-1-email").press("Enter")  # Enter means Save users
+    expect(page.locator("#alerts")).to_contain_text("Added 2 users")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/users$"))
+    expect(page.locator(".users-table tbody tr")).to_have_count(3)
+    assert user_emails(app, customer_id) == ["ann@example.com", "cy@example.com", "di@example.com"]
+
+    page.click("a:has-text('Remove Cy Díaz')")
+    expect(page.locator(".row-confirm")).to_contain_text("Remove Cy Díaz (cy@example.com)?")
+    assert_no_axe_violations(page)
+    page.click("button:has-text('Remove user')")
+    expect(page.locator("#alerts")).to_contain_text("Removed Cy Díaz")
+    expect(page.locator(".users-table tbody tr")).to_have_count(2)
+
+    page.click("a:has-text('Edit Di Wu')")
+    expect(page.locator("#user-name")).to_be_focused()
+    assert_no_axe_violations(page)
+    page.fill("#user-email", "diwu@example.com")
+    page.click(".user-edit button:has-text('Save')")
+    expect(page.locator(".users-table")).to_contain_text("diwu@example.com")
+    assert user_emails(app, customer_id) == ["ann@example.com", "diwu@example.com"]
+
+
+def test_the_profile_edit_and_users_work_without_javascript(app, signed_in_page_no_js, partner):
+    page = signed_in_page_no_js
+    customer_id = make_customer(app, partner, users=(("Ann Lee", "ann@example.com"), ("Bob Ray", "bob@example.com")))
+    page.goto(f"/customers/{customer_id}")
+    page.click("#edit-profile")
+    page.fill("#postal_code", "1234")
+    page.click("button:has-text('Save')")
+    expect(page.locator(".error-summary")).to_contain_text("There is a problem")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    page.fill("#postal_code", "78702")
+    page.click("button:has-text('Save')")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    expect(page.locator("#alerts")).to_contain_text("Profile saved")
+
+    page.click("#tab-users")
+    page.click("a:has-text('Remove Bob Ray')")
+    page.click("button:has-text('Remove user')")
+    expect(page.locator("#alerts")).to_contain_text("Removed Bob Ray")
+    assert user_emails(app, customer_id) == ["ann@example.com"]
+
+    page.click("#add-users")
+    page.click("button[value=add]")
+    expect(page.locator("#users-1-name")).to_be_visible()
+    page.fill("#users-0-name", "Cy")
+    page.fill("#users-0-email", "cy@example.com")
+    page.fill("#users-1-name", "Di")
+    page.fill("#users-1-email", "di@example.com")
+    page.click(".actions button[value=save]")
+    expect(page.locator("#alerts")).to_contain_text("Added 2 users")
+
+    # Tags by typing, then from the chip.
+    page.fill("#tag-name", "Net 30")
+    page.click("button:has-text('Add tag')")
+    expect(page.locator("#customer-tags .chip")).to_have_text(re.compile("Net 30"))
+    page.click("button:has-text('Remove tag Net 30')")
+    expect(page.locator("#customer-tags .chip")).to_have_count(0)
+
+
+def test_archive_and_restore(app, signed_in_page, partner):
+    page = signed_in_page
+    customer_id = make_customer(app, partner)
+    page.goto(f"/customers/{customer_id}")
+    page.click("button:has-text('Archive customer')")
+    expect(page.locator(".notice")).to_contain_text("archived")
+    expect(page.locator(".badge-archived")).to_be_visible()
+    assert_no_axe_violations(page)
+    page.goto("/customers")
+    expect(page.locator("#customer-results")).not_to_contain_text("Northwind Dental")
+    page.click("a:has-text('Show archived customers')")
+    expect(page.locator("#customer-results")).to_contain_text("Northwind Dental")
+    page.click("a:has-text('Northwind Dental')")
+    page.click("button:has-text('Restore customer')")
+    expect(page.locator("#alerts")).to_contain_text("restored")
+    assert load_customer(app, customer_id).archived_at is None

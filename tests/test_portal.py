@@ -1,0 +1,313 @@
+"""Each user gets their own login: invitations, set-password links, the customer portal."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from test_onboarding import Flow
+
+from conftest import Auth, csrf_token
+from extensions import db
+from models import AccessToken, Customer, CustomerUser, PortalAccount
+from models._time import utcnow
+from models.outbox import OutboxEmail
+from services import portal_access
+
+GOOD_PASSWORD = "violet tractor umbrella"
+
+
+def create_customer(client, company="Northwind Dental", ein="", users=(("Ann Lee", "ann@example.com"),
+                                                                         ("Bob Ray", "bob@example.com"))):
+    flow = Flow(client)
+    flow.to_users(company=company, ein=ein)
+    response = flow.users(list(users), "create")
+    assert response.status_code == 303, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def emails_to(app, address: str) -> list[OutboxEmail]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)
+        ).all()
+        db.session.expunge_all()
+        return rows
+
+
+def link_in(app, email: OutboxEmail) -> str:
+    """The first link in the plain-text part that starts with BASE_URL, as a path."""
+    base = app.config["BASE_URL"]
+    url = next(m for m in re.findall(r"https?://\S+", email.text_body) if m.startswith(base))
+    return url[len(base):]
+
+
+def set_password(client, path: str, password: str = GOOD_PASSWORD, confirm: str | None = None):
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    assert 'name="password"' in page.text and 'name="confirm"' in page.text
+    return client.post(path, data={"csrf_token": csrf_token(page.text), "password": password,
+                                   "confirm": confirm if confirm is not None else password})
+
+
+def portal_login(client, email: str, password: str = GOOD_PASSWORD):
+    page = client.get("/portal/login")
+    return client.post("/portal/login", data={"csrf_token": csrf_token(page.text), "email": email,
+                                              "password": password})
+
+
+@pytest.fixture
+def portal_client(app):
+    return app.test_client()
+
+
+def test_creating_a_customer_invites_each_user_by_email(app, signed_in):
+    create_customer(signed_in)
+    (ann,) = emails_to(app, "ann@example.com")
+    (bob,) = emails_to(app, "bob@example.com")
+    assert "Acme IT" in ann.subject and "Northwind Dental" in ann.subject
+    assert link_in(app, ann).startswith("/portal/set-password/")
+    assert link_in(app, ann) != link_in(app, bob)
+    assert "Set your password" in ann.html_body
+    with app.app_context():
+        tokens = db.session.scalars(select(AccessToken)).all()
+        raw = link_in(app, ann).rsplit("/", 1)[1]
+        assert all(raw not in t.token_hash for t in tokens)  # only a hash is kept
+
+
+def test_user_sets_a_password_from_the_link_and_signs_in_to_the_portal(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    response = set_password(portal_client, link_in(app, email))
+    assert response.status_code == 303 and response.headers["Location"] == "/portal/login"
+    assert portal_login(portal_client, "ANN@example.com").status_code == 303
+    home = portal_client.get("/portal").text
+    assert "Northwind Dental" in home and "No invoices yet" in home
+    assert "Bob Ray" in home and "bob@example.com" in home
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short pass", "at least 12 characters"),
+        ("qwerty123456", "too common"),
+        ("ann@example.com!!", "must not contain your email address"),
+        ("my name is ann ok", "must not contain your email address"),
+    ],
+)
+def test_weak_passwords_are_refused(app, signed_in, portal_client, password, message):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    response = set_password(portal_client, link_in(app, email), password)
+    assert response.status_code == 422
+    assert message in response.text
+
+
+def test_passwords_must_match(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    response = set_password(portal_client, link_in(app, email), GOOD_PASSWORD, "something else entirely")
+    assert response.status_code == 422 and "The passwords do not match" in response.text
+
+
+def test_a_link_works_once(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    path = link_in(app, email)
+    assert set_password(portal_client, path).status_code == 303
+    again = portal_client.get(path)
+    assert again.status_code == 410
+    assert "This link was already used" in again.text and "Forgot your password" in again.text
+
+
+def test_a_link_expires_after_seven_days(app, partner):
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        user = customer.users[0]
+        portal_access.invite(user, now=utcnow() - timedelta(days=7, minutes=1))
+        db.session.commit()
+        raw = link_in(app, emails_to(app, user.email)[-1]).rsplit("/", 1)[1]
+        with pytest.raises(portal_access.LinkError, match="expired"):
+            portal_access.find_link(raw, "invite")
+        # One minute younger and it still works.
+        assert portal_access.find_link(raw, "invite", now=utcnow() - timedelta(minutes=2))
+
+
+def test_expired_link_page_says_how_to_get_a_new_one(app, partner, portal_client):
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        portal_access.invite(customer.users[0], now=utcnow() - timedelta(days=8))
+        db.session.commit()
+        path = link_in(app, emails_to(app, "zoe@example.com")[-1])
+    page = portal_client.get(path)
+    assert page.status_code == 410 and "This link has expired" in page.text
+    assert "ask the company that invited you" in page.text
+
+
+def test_resending_an_invitation_makes_the_old_link_stop_working(app, partner, portal_client):
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        user = customer.users[0]
+        portal_access.invite(user)
+        db.session.commit()
+        old = link_in(app, emails_to(app, user.email)[-1])
+        portal_access.resend_invitation(user)
+        db.session.commit()
+        new = link_in(app, emails_to(app, user.email)[-1])
+    assert old != new
+    assert portal_client.get(old).status_code == 410
+    assert set_password(portal_client, new).status_code == 303
+
+
+def test_unknown_links_are_404(portal_client):
+    assert portal_client.get("/portal/set-password/not-a-real-token").status_code == 404
+    assert portal_client.get("/portal/reset/" + "x" * 300).status_code == 404
+
+
+def test_a_portal_login_never_opens_the_partner_dashboard(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    set_password(portal_client, link_in(app, email))
+    portal_login(portal_client, "ann@example.com")
+    for path in ("/customers", "/customers/new", "/tags"):
+        response = portal_client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_partner_login_never_opens_the_portal(signed_in):
+    response = signed_in.get("/portal")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/portal/login")
+
+
+def test_wrong_portal_password_gets_the_same_message_as_an_unknown_email(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    set_password(portal_client, link_in(app, email))
+    wrong = portal_login(portal_client, "ann@example.com", "not my password at all")
+    unknown = portal_login(portal_client, "nobody@example.com", "not my password at all")
+    assert wrong.status_code == unknown.status_code == 422
+    assert "The email address or password is not right" in wrong.text
+    assert "The email address or password is not right" in unknown.text
+
+
+def test_one_person_at_two_customers_has_one_login_and_chooses_the_company(app, signed_in, portal_client):
+    create_customer(signed_in, company="First Co", users=[("Ann", "ann@example.com")])
+    create_customer(signed_in, company="Second Co", users=[("Ann", "Ann@Example.com")])
+    with app.app_context():
+        assert db.session.scalar(select(func.count(PortalAccount.id))) == 1
+    first, second = emails_to(app, "ann@example.com") + emails_to(app, "Ann@example.com")
+    # One login, so one working link: the newer invitation replaced the older one.
+    assert portal_client.get(link_in(app, first)).status_code == 410
+    set_password(portal_client, link_in(app, second))
+    portal_login(portal_client, "ann@example.com")
+    response = portal_client.get("/portal")
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/choose"
+    page = portal_client.get("/portal/choose").text
+    assert "First Co" in page and "Second Co" in page
+    with app.app_context():
+        second_id = db.session.scalar(select(Customer.id).where(Customer.company == "Second Co"))
+    chosen = portal_client.post("/portal/choose", data={"csrf_token": csrf_token(page),
+                                                         "customer_id": str(second_id)})
+    assert chosen.status_code == 303
+    assert "Second Co" in portal_client.get("/portal").text
+
+
+def test_choosing_a_company_that_is_not_yours_is_404(app, signed_in, other_partner, portal_client):
+    create_customer(signed_in, company="First Co", users=[("Ann", "ann@example.com")])
+    create_customer(signed_in, company="Second Co", users=[("Ann", "ann@example.com")])
+    latest = emails_to(app, "ann@example.com")[-1]
+    set_password(portal_client, link_in(app, latest))
+    portal_login(portal_client, "ann@example.com")
+    page = portal_client.get("/portal/choose").text
+    response = portal_client.post("/portal/choose", data={"csrf_token": csrf_token(page), "customer_id": "999999"})
+    assert response.status_code == 404
+
+
+def test_changing_a_users_email_moves_the_membership_to_the_new_account(app, partner):
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        user = customer.users[0]
+        portal_access.invite(user)
+        db.session.commit()
+        old_account = user.portal_account_id
+        user.email = "zoe.new@example.com"
+        portal_access.move_membership(user)
+        db.session.commit()
+        assert user.portal_account_id != old_account
+        assert user.portal_account.email == "zoe.new@example.com"
+    assert len(emails_to(app, "zoe.new@example.com")) == 1
+
+
+def test_forgot_password_says_the_same_whether_or_not_the_email_exists(app, signed_in, portal_client):
+    create_customer(signed_in)
+    (email,) = emails_to(app, "ann@example.com")
+    set_password(portal_client, link_in(app, email))
+    messages = []
+    for address in ("ann@example.com", "nobody@example.com"):
+        page = portal_client.get("/portal/forgot-password")
+        response = portal_client.post("/portal/forgot-password", data={
+            "csrf_token": csrf_token(page.text), "email": address}, follow_redirects=True)
+        messages.append(re.search(r'class="flash flash-info">([^<]+)<', response.text).group(1))
+    assert messages[0] == messages[1]
+    reset = emails_to(app, "ann@example.com")[-1]
+    assert link_in(app, reset).startswith("/portal/reset/")
+    assert emails_to(app, "nobody@example.com") == []
+    assert set_password(portal_client, link_in(app, reset), "a brand new passphrase").status_code == 303
+    assert portal_login(portal_client, "ann@example.com", "a brand new passphrase").status_code == 303
+
+
+def test_reset_requests_are_rate_limited(portal_client):
+    for _ in range(5):
+        page = portal_client.get("/portal/forgot-password")
+        portal_client.post("/portal/forgot-password", data={"csrf_token": csrf_token(page.text),
+                                                            "email": "ann@example.com"})
+    page = portal_client.get("/portal/forgot-password")
+    response = portal_client.post("/portal/forgot-password", data={"csrf_token": csrf_token(page.text),
+                                                                   "email": "ann@example.com"})
+    assert response.status_code == 429
+
+
+def test_portal_sign_in_failures_are_rate_limited(portal_client):
+    for _ in range(10):
+        assert portal_login(portal_client, "ann@example.com", "wrong password!!").status_code == 422
+    assert portal_login(portal_client, "ann@example.com", "wrong password!!").status_code == 429
+
+
+def test_a_creation_that_rolls_back_sends_nothing(app, partner):
+    with app.test_request_context():
+        customer = _customer_with_user(partner, commit=False)
+        portal_access.invite_users(customer.users)
+        assert db.session.scalar(select(func.count(OutboxEmail.id))) == 1
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(OutboxEmail.id))) == 0
+        assert db.session.scalar(select(func.count(Customer.id))) == 0
+
+
+def test_users_tab_status_goes_from_invited_to_active(app, signed_in, portal_client):
+    customer_id = create_customer(signed_in)
+    with app.app_context():
+        ann = db.session.scalar(select(CustomerUser).where(CustomerUser.email == "ann@example.com"))
+        assert portal_access.user_status(ann)[0] == "Invited"
+    (email,) = emails_to(app, "ann@example.com")
+    set_password(portal_client, link_in(app, email))
+    portal_login(portal_client, "ann@example.com")
+    with app.app_context():
+        ann = db.session.scalar(select(CustomerUser).where(CustomerUser.email == "ann@example.com"))
+        label, when = portal_access.user_status(ann)
+        assert label == "Active" and when is not None
+    assert customer_id
+
+
+def _customer_with_user(partner, commit=True) -> Customer:
+    customer = Customer(partner_id=partner.partner_id, company="Zoe's Bakery", address="1 Main St", city="Austin",
+                        state="TX", postal_code="78701", country="US")
+    customer.users = [CustomerUser(name="Zoe", email="zoe@example.com")]
+    db.session.add(customer)
+    db.session.flush()
+    if commit:
+        db.session.commit()
+    return customer
+
+
+def test_auth_helper_still_signs_in_staff(client, partner):
+    assert Auth(client).login(partner.email).status_code == 303
