@@ -311,3 +311,52 @@ def _customer_with_user(partner, commit=True) -> Customer:
 
 def test_auth_helper_still_signs_in_staff(client, partner):
     assert Auth(client).login(partner.email).status_code == 303
+
+
+def test_users_tab_shows_portal_status_and_resends_invitations(app, signed_in):
+    customer_id = create_customer(signed_in)
+    page = signed_in.get(f"/customers/{customer_id}/users").text
+    assert "Portal access" in page and "Invited" in page
+    first = emails_to(app, "ann@example.com")[-1]
+    with app.app_context():
+        ann_id = db.session.scalar(select(CustomerUser.id).where(CustomerUser.email == "ann@example.com"))
+    response = signed_in.post(f"/customers/{customer_id}/users/{ann_id}/invite",
+                              data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Invitation sent again to ann@example.com" in response.text
+    second = emails_to(app, "ann@example.com")[-1]
+    assert link_in(app, first) != link_in(app, second)
+    assert signed_in.get(link_in(app, first)).status_code == 410
+
+
+def test_resending_for_another_partners_user_is_404(app, signed_in, other_partner):
+    other = app.test_client()
+    Auth(other).login(other_partner.email)
+    theirs = create_customer(other, company="Rival Client")
+    with app.app_context():
+        their_user = db.session.scalar(select(CustomerUser.id).where(CustomerUser.customer_id == theirs))
+    token = csrf_token(signed_in.get("/customers").text)
+    response = signed_in.post(f"/customers/{theirs}/users/{their_user}/invite", data={"csrf_token": token})
+    assert response.status_code == 404
+
+
+def test_users_added_later_are_invited_in_the_same_transaction(app, partner):
+    from services.customer_users import add_users
+
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        add_users(customer, [{"name": "Yan", "email": "yan@example.com"}], staff_id=partner.id)
+    (email,) = emails_to(app, "yan@example.com")
+    assert link_in(app, email).startswith("/portal/set-password/")
+
+
+def test_a_delivery_failure_shows_on_the_users_tab(app, signed_in, monkeypatch):
+    from mailer import MAX_ATTEMPTS, deliver_due
+
+    customer_id = create_customer(signed_in, users=[("Ann Lee", "ann@example.com")])
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", 9)  # nothing listens there
+    with app.app_context():
+        for day in range(MAX_ATTEMPTS):
+            deliver_due(worker="t", now=utcnow() + timedelta(days=day))
+    assert "Delivery failed" in signed_in.get(f"/customers/{customer_id}/users").text
