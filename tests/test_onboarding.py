@@ -458,5 +458,6 @@ def test_drafts_live_in_redis_when_configured(app, partner):
         assert db.session.scalar(select(func.count(CustomerUser.id))) == 50
     with redis_app.app_context():
         db.session.remove()
+        db.engine.dispose()
     store.flushdb()
     store.close()
