@@ -22,6 +22,15 @@ def _new_partner(name: str, email: str, password: str, staff_name: str) -> Staff
     return staff
 
 
+def _valid_email(email: str) -> str:
+    from forms.rules import RuleError, normalize_email
+
+    try:
+        return normalize_email(email)
+    except RuleError as error:
+        raise click.UsageError(f"{email!r} is not a valid email address: {error}.") from None
+
+
 def register_cli(app: Flask) -> None:
     from mailer import register_outbox_cli
 
@@ -34,9 +43,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--staff-name", default="", help="The first login's own name.")
     def create_partner(name: str, email: str, password: str, staff_name: str) -> None:
         """Create a partner and its first staff login."""
-        email = email.strip()
-        if not name.strip() or "@" not in email:
-            raise click.UsageError("Give the partner's name and a valid email address.")
+        if not name.strip():
+            raise click.UsageError("Give the partner's name.")
+        email = _valid_email(email)
         if len(password) < 12:
             raise click.UsageError("The password must be at least 12 characters.")
         if db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email))):
@@ -54,6 +63,7 @@ def register_cli(app: Flask) -> None:
         """Make (or add to) a demo partner with realistic customers."""
         from demo_data import demo_customers
 
+        email = _valid_email(email)
         password = password or secrets.token_urlsafe(12)
         staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email)))
         if staff is None:

@@ -6,6 +6,9 @@ without colliding with the EINs of earlier runs.
 
 import unicodedata
 from collections.abc import Iterator
+from datetime import timedelta
+
+from models._time import utcnow
 
 PLACES = [
     ("US", "Austin", "TX", "78701"), ("US", "Denver", "CO", "80202"),
@@ -40,7 +43,10 @@ def _ascii(text: str) -> str:
 
 def demo_customer(i: int) -> dict:
     country, city, state, postal = PLACES[i % len(PLACES)]
-    first, second = FIRST[i % len(FIRST)], SECOND[(i // len(FIRST)) % len(SECOND)]
+    # Within each run of 500 every (first, second) pair comes once, and neighbours differ in
+    # both words, so the default 25 are not all "... Dental".
+    first_index, block = i % len(FIRST), (i // len(FIRST)) % len(SECOND)
+    first, second = FIRST[first_index], SECOND[(first_index + block) % len(SECOND)]
     company = f"{first} {second}"
     if i >= len(FIRST) * len(SECOND):
         company += f" {i // (len(FIRST) * len(SECOND)) + 1}"
@@ -55,6 +61,8 @@ def demo_customer(i: int) -> dict:
             "company": company, "legal_name": legal, "ein": ein,
             "address": f"{100 + i % 900} {STREETS[i % len(STREETS)]}",
             "city": city, "state": state, "postal_code": postal, "country": country,
+            # Customers gathered over the last year and a half, not all today.
+            "created_at": utcnow() - timedelta(days=(i * 37) % 540, minutes=(i * 97) % 1440),
         },
         "users": [
             {"name": name, "email": f"{_ascii(name.split()[0].lower())}{i}@{domain}"} for name in people

@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 from extensions import db
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
+from models.outbox import SUBJECT_MAX
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)  # then doubling...
@@ -62,6 +63,8 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
     for name, value in (("to", to), ("subject", subject)):
         if "\r" in value or "\n" in value:  # would be a header injection
             raise ValueError(f"An email's {name} cannot contain a line break.")
+    if len(subject) > SUBJECT_MAX:
+        raise ValueError(f"An email's subject cannot be longer than {SUBJECT_MAX} characters.")
     email = OutboxEmail(to_address=to, subject=subject, text_body=text, html_body=html, ref=ref,
                         message_id=make_msgid(domain=message_domain()),
                         status="queued", attempts=0, next_attempt_at=utcnow())
@@ -192,6 +195,8 @@ def is_permanent(error: Exception) -> bool:
         return all(code >= 500 for code, _ in error.recipients.values())
     if isinstance(error, smtplib.SMTPDataError):
         return error.smtp_code >= 500
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True  # an address beyond ASCII, and a server without SMTPUTF8
     return isinstance(error, ValueError)  # a message that cannot be built or encoded
 
 
@@ -206,16 +211,20 @@ def _due(now: datetime) -> tuple:
 def _claim(claim: str, now: datetime, limit: int) -> list[int]:
     """Lease up to `limit` due emails to this claim, in one statement, and commit.
 
-    PostgreSQL: the inner SELECT ... FOR UPDATE SKIP LOCKED passes over rows another worker
-    is claiming. SQLite: the UPDATE holds the write lock, and it re-checks the due conditions,
-    so an email that another worker claimed or sent meanwhile is not taken."""
+    PostgreSQL: a materialized CTE SELECT ... FOR UPDATE SKIP LOCKED passes over rows another
+    worker is claiming, and runs once (as `id IN (subquery)` the planner may rescan the subquery
+    for every row, each rescan skipping the rows just locked, and take every due email).
+    SQLite: the UPDATE holds the write lock, and it re-checks the due conditions, so an email
+    that another worker claimed or sent meanwhile is not taken."""
     due = select(OutboxEmail.id).where(*_due(now)).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
     due = due.limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        picked = due.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        claiming = update(OutboxEmail).where(OutboxEmail.id == picked.c.id, *_due(now))
+    else:
+        claiming = update(OutboxEmail).where(OutboxEmail.id.in_(due), *_due(now))
     db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id.in_(due), *_due(now))
-        .values(locked_by=claim, locked_until=now + LEASE),
+        claiming.values(locked_by=claim, locked_until=now + LEASE),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()

@@ -3,6 +3,7 @@
 import hashlib
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request, url_for
 from flask_compress import Compress
@@ -76,6 +77,27 @@ def install_web_defaults(app: Flask) -> None:
                 and response.mimetype in compress.compress_mimetypes_set):
             response.direct_passthrough = False
             response.get_data()  # the file is closed with the response
+        return response
+
+    @app.after_request
+    def sign_in_as_a_whole_page(response):
+        # A partial htmx request from a page whose session has ended is sent to sign in. fetch
+        # would follow that redirect by itself and htmx would swap the sign-in page into the
+        # list; HX-Redirect makes the browser load it as a page, and come back to the page
+        # the partner was on (not to the fragment's URL, which may be a POST-only check).
+        if not (is_partial() and response.status_code in (301, 302, 303, 307, 308)):
+            return response
+        login = url_for("auth.login")
+        if urlsplit(response.headers.get("Location", "")).path != login:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        if current.netloc != request.host or not back.startswith("/"):
+            back = url_for("customers.index")
+        response.status_code = 401
+        response.set_data(b"")
+        del response.headers["Location"]
+        response.headers["HX-Redirect"] = f"{login}?{urlencode({'next': back})}"
         return response
 
     @app.after_request

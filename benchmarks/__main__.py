@@ -207,6 +207,8 @@ def main() -> int:
         if "resilience" in only:
             report["resilience"] = bench_resilience(cluster, args, logs)
 
+    # Other work on the machine skews every figure: keep how busy it was.
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     from benchmarks.report import print_report
 
     print_report(report)

@@ -27,7 +27,8 @@ def rows(run: dict) -> list[tuple]:
 
 def print_report(report: dict) -> None:
     print(f"\ngunicorn {report['gunicorn']}; wrk {report['wrk']}; {report['machine']['cpus']} CPUs, "
-          f"load at start {report['machine']['load_average_at_start']}")
+          f"load average at start {report['machine']['load_average_at_start']}, "
+          f"at end {report['machine'].get('load_average_at_end')}")
     head = ("request", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "target")
     for run in report["runs"]:
         table = [head, *rows(run)]

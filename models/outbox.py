@@ -9,6 +9,9 @@ from extensions import db
 from models._time import utcnow
 
 STATUSES = ("queued", "sent", "failed")
+# RFC 5322's limit for a header line; a subject holds a partner's and a company's name
+# (200 characters each), and the email package folds long headers when it writes them.
+SUBJECT_MAX = 998
 
 
 class OutboxEmail(db.Model):
@@ -21,7 +24,7 @@ class OutboxEmail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text)
     # Fixed when queued, so a retry after a crash carries the same Message-ID.

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Customer, CustomerUser
 from services.history import changes_between, record
-from services.portal_access import invite_users, move_membership
+from services.portal_access import drop_membership, invite_users, move_membership
 
 LAST_USER = "A customer needs at least one user"
 
@@ -99,5 +99,6 @@ def remove_user(user: CustomerUser, *, staff_id: int) -> None:
         subject=_subject(user),
         changes=changes_between({"name": user.name, "email": user.email}, {"name": None, "email": None}),
     )
+    drop_membership(user)  # a removed user's unused portal links stop working
     db.session.delete(user)
     db.session.commit()

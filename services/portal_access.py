@@ -109,11 +109,41 @@ def resend_invitation(user: CustomerUser, *, now: datetime | None = None) -> Non
 
 def move_membership(user: CustomerUser, *, now: datetime | None = None) -> None:
     """After the partner changed the user's email: the membership moves to that email's
-    account, with a new invitation if the person has no login yet."""
+    account, with a new invitation if the person has no login yet (else an email saying
+    they can now see this company). The old account's links stop working if it is left
+    with no customer: the old address may have been a typo, someone else's."""
+    old = user.portal_account
     account, _created = account_for(user.customer.partner_id, user.email)
+    if old is not None and old.id == account.id:
+        return  # the same address in other letters: the same login
     user.portal_account = account
-    if not account.is_active_login:
-        invite(user, now=now)
+    db.session.flush()
+    if old is not None:
+        revoke_links_if_unused(old, now=now)
+    invite(user, now=now)
+
+
+def drop_membership(user: CustomerUser, *, now: datetime | None = None) -> None:
+    """Before the partner removes the user: their account's links stop working if it is
+    left with no customer. Call it in the removal's transaction."""
+    old = user.portal_account
+    if old is None:
+        return
+    user.portal_account = None
+    db.session.flush()
+    revoke_links_if_unused(old, now=now)
+
+
+def revoke_links_if_unused(account: PortalAccount, *, now: datetime | None = None) -> None:
+    """Unused links of an account that no customer uses any more stop working."""
+    left = db.session.scalar(
+        select(CustomerUser.id).where(CustomerUser.portal_account_id == account.id).limit(1)
+    )
+    if left is None:
+        db.session.execute(
+            update(AccessToken).where(AccessToken.account_id == account.id, AccessToken.used_at.is_(None))
+            .values(used_at=now or utcnow())
+        )
 
 
 def request_reset(email: str, *, now: datetime | None = None) -> None:

@@ -51,13 +51,16 @@ class _Handler:
 
 class SmtpServer:
     """aiosmtpd's Controller on 127.0.0.1:port. `users` = {login: password} turns AUTH on
-    (over plain text: these tests have no certificate)."""
+    (over plain text: these tests have no certificate). smtputf8=False: a server that cannot
+    take addresses beyond ASCII."""
 
-    def __init__(self, port: int, *, refuse: set[str] = frozenset(), users: dict[str, str] | None = None):
+    def __init__(self, port: int, *, refuse: set[str] = frozenset(), users: dict[str, str] | None = None,
+                 smtputf8: bool = True):
         self.handler = _Handler(refuse=set(refuse))
         auth = {"authenticator": self._authenticate, "auth_require_tls": False} if users else {}
         self.users = users or {}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port, **auth)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port,
+                                     enable_SMTPUTF8=smtputf8, **auth)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and \

@@ -3,8 +3,10 @@
 import re
 
 import pytest
-from sqlalchemy import insert
+from customer_helpers import load_customer, make_customer, make_tag, tag_customers
+from sqlalchemy import insert, select
 
+from conftest import csrf_token
 from extensions import db
 from models import Customer, CustomerUser
 from models.customer import derived_columns
@@ -37,122 +39,58 @@ def companies(html: str) -> list[str]:
     return re.findall(r'<td><a href="/customers/\d+">([^<]+)</a></td>', html)
 
 
+def link(html: str, rel: str) -> str | None:
+    match = re.search(rf'<a [^>]*rel="{rel}"[^>]*>', html)
+    if not match:
+        return None
+    return re.search(r'href="([^"]+)"', match.group(0)).group(1).replace("&amp;", "&")
+
+
+# -- the table -------------------------------------------------------------------
+
 def test_empty_list_leads_to_add_customer(signed_in):
     page = signed_in.get("/customers").text
     assert "No customers yet" in page
-    assert 'href="/customers/new"' in page
+    empty_state = page.split('class="empty-state"')[1].split("</div>")[0]
+    assert 'href="/customers/new"' in empty_state and "Add customer" in empty_state
+    assert 'rel="next"' not in page and 'rel="prev"' not in page
 
 
-def test_list_shows_customers_sorted_by_company_ignoring_case(app, signed_in, partner):
+def test_list_shows_each_customers_company_legal_name_place_users_and_created_date(app, signed_in, partner):
+    (alpha,) = add_customers(app, partner.partner_id, [{"company": "Alpha Co", "legal_name": "Alpha Co LLC"}])
     add_customers(app, partner.partner_id, [
-        {"company": "zeta Labs"}, {"company": "Émile Bakery"}, {"company": "alpha Co", "legal_name": "Alpha Co LLC"},
         {"company": "Beta Inc", "city": "Toronto", "state": "ON", "postal_code": "M5V 2T6", "country": "CA"},
     ])
+    with app.app_context():
+        db.session.execute(insert(CustomerUser), [
+            {"customer_id": alpha, "name": n, "email": f"{n}@example.com", "email_key": f"{n}@example.com"}
+            for n in ("bo", "cy")
+        ])
+        db.session.commit()
+        created = db.session.get(Customer, alpha).created_at
     page = signed_in.get("/customers").text
-    assert companies(page) == ["alpha Co", "Beta Inc", "zeta Labs", "Émile Bakery"]
-    assert "Alpha Co LLC" in page
-    assert "Toronto, ON, CA" in page
-    assert re.search(r'<td class="num">1</td>', page)  # number of users
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]  # after the header row
+    alpha_row, beta_row = (re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows)
+    created_text = f"{created:%b} {created.day}, {created.year}"
+    assert alpha_row == f"Select Alpha Co Alpha Co Alpha Co LLC Austin, TX, US 3 {created_text}"
+    assert beta_row.startswith("Select Beta Inc Beta Inc Toronto, ON, CA 1 ")
+    for heading in ("Company", "Legal name", "Location", "Users", "Created"):
+        assert re.search(rf'<th scope="col"[^>]*>{heading}</th>', page)
+    assert ">Tags</th>" not in page  # the partner has no tags yet: no empty column
     assert "Accounts Receivable" in page and "All Customers" in page
+    assert 'href="/customers/new"' in page  # the Add customer button, above the table too
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("harbor", ["Blue Harbor Dental"]),
-        ("HARBOR dental llc", ["Blue Harbor Dental"]),  # legal name
-        ("91-1144442", ["Blue Harbor Dental"]),
-        ("911144442", ["Blue Harbor Dental"]),
-        ("seattle", ["Cedar Logistics"]),
-        ("100%", ["100% Uptime"]),
-        ("_", []),
-        ("montréal", ["Café Québec"]),
-    ],
-)
-def test_search_covers_company_legal_name_ein_and_city(app, signed_in, partner, query, expected):
+def test_list_is_sorted_by_company_ignoring_case_in_any_script(app, signed_in, partner):
     add_customers(app, partner.partner_id, [
-        {"company": "Blue Harbor Dental", "legal_name": "Harbor Dental LLC", "ein": "91-1144442"},
-        {"company": "Cedar Logistics", "city": "Seattle", "state": "WA", "postal_code": "98101"},
-        {"company": "100% Uptime"},
-        {"company": "Café Québec", "city": "Montréal", "state": "QC", "postal_code": "H2Y 1C6", "country": "CA"},
+        {"company": "zeta Labs"}, {"company": "Beta Inc"}, {"company": "alpha Co"}, {"company": "ALPHA Bakery"},
+        # Unicode case: "ß" folds to "ss" and "Ö" to "ö", so these sort as if written in lower case.
+        {"company": "Straße Motors"}, {"company": "STRASSE Dental"}, {"company": "öko Farm"}, {"company": "Öko Bank"},
     ])
-    assert companies(signed_in.get("/customers", query_string={"q": query}).text) == expected
-
-
-def test_search_without_results_says_so(app, signed_in, partner):
-    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}])
-    page = signed_in.get("/customers?q=nothing-like-this").text
-    assert "No customers match" in page and "nothing-like-this" in page
-
-
-def test_active_search_returns_only_the_results_fragment(app, signed_in, partner):
-    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}, {"company": "Cedar"}])
-    fragment = signed_in.get("/customers?q=blue", headers=PARTIAL).text
-    assert fragment.lstrip().startswith('<section id="customer-results"')
-    assert "<html" not in fragment
-    assert companies(fragment) == ["Blue Harbor Dental"]
-    # htmx 4 flags boosted and history-restore requests too: they get the whole page.
-    full = signed_in.get("/customers?q=blue", headers={"HX-Request": "true"}).text
-    assert "<html" in full
-
-
-def test_search_box_is_bookmarkable_and_debounced(signed_in):
-    page = signed_in.get("/customers?q=acme").text
-    assert 'name="q" value="acme"' in page
-    assert 'hx-replace-url="true"' in page and "delay:" in page
-
-
-def test_pages_move_forward_and_back_by_keyset(app, signed_in, partner):
-    add_customers(app, partner.partner_id, [{"company": f"Company {n:03d}"} for n in range(60)])
-    first = signed_in.get("/customers").text
-    assert companies(first)[0] == "Company 000" and len(companies(first)) == 25
-    next_link = re.search(r'href="(/customers\?after=\d+)" rel="next"|rel="next" href="([^"]+)"', first)
-    url = (next_link.group(1) or next_link.group(2)).replace("&amp;", "&")
-    second = signed_in.get(url).text
-    assert companies(second)[0] == "Company 025"
-    third_url = re.search(r'rel="next" href="([^"]+)"', second).group(1).replace("&amp;", "&")
-    third = signed_in.get(third_url).text
-    assert companies(third) == [f"Company {n:03d}" for n in range(50, 60)]
-    assert 'rel="next"' not in third
-    back_url = re.search(r'rel="prev" href="([^"]+)"', third).group(1).replace("&amp;", "&")
-    assert companies(signed_in.get(back_url).text)[0] == "Company 025"
-
-
-def test_paging_keeps_the_search(app, signed_in, partner):
-    add_customers(app, partner.partner_id, [{"company": f"Dental {n:02d}"} for n in range(30)]
-                  + [{"company": "Other"}])
-    page = signed_in.get("/customers?q=dental").text
-    next_url = re.search(r'rel="next" href="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert "q=dental" in next_url
-    assert companies(signed_in.get(next_url).text) == [f"Dental {n:02d}" for n in range(25, 30)]
-
-
-def test_partner_never_sees_another_partners_customers(app, signed_in, partner, other_partner):
-    (theirs,) = add_customers(app, other_partner.partner_id, [{"company": "Rival Secret Client", "ein": "12-3456789"}])
-    add_customers(app, partner.partner_id, [{"company": "My Client"}])
-    assert companies(signed_in.get("/customers").text) == ["My Client"]
-    assert companies(signed_in.get("/customers?q=rival").text) == []
-    assert companies(signed_in.get("/customers?q=123456789").text) == []
-    assert signed_in.get(f"/customers/{theirs}").status_code == 404
-    # Their id as a page cursor is simply unknown: the first page, nothing of theirs.
-    assert companies(signed_in.get(f"/customers?after={theirs}").text) == ["My Client"]
-    assert companies(signed_in.get(f"/customers?before={theirs}").text) == ["My Client"]
-
-
-def test_another_partners_customer_page_is_404_not_403(app, signed_in, other_partner):
-    (theirs,) = add_customers(app, other_partner.partner_id, [{"company": "Rival Secret Client"}])
-    response = signed_in.get(f"/customers/{theirs}")
-    assert response.status_code == 404
-    assert "Rival Secret Client" not in response.text
-    assert signed_in.get("/customers/999999").status_code == 404
-
-
-@pytest.mark.parametrize("cursor", ["abc", "-1", "9" * 40, ""])
-def test_odd_cursors_show_the_first_page(app, signed_in, partner, cursor):
-    add_customers(app, partner.partner_id, [{"company": "Only One"}])
-    response = signed_in.get("/customers", query_string={"after": cursor})
-    assert response.status_code == 200
-    assert companies(response.text) == ["Only One"]
+    assert companies(signed_in.get("/customers").text) == [
+        "ALPHA Bakery", "alpha Co", "Beta Inc", "STRASSE Dental", "Straße Motors", "zeta Labs",
+        "Öko Bank", "öko Farm",
+    ]
 
 
 def test_company_names_are_escaped(app, signed_in, partner):
@@ -160,3 +98,330 @@ def test_company_names_are_escaped(app, signed_in, partner):
     page = signed_in.get("/customers").text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# -- search ----------------------------------------------------------------------
+
+SEARCHABLE = [
+    {"company": "Blue Harbor Dental", "legal_name": "Harbor Dental LLC", "ein": "91-1144442"},
+    {"company": "Cedar Logistics", "city": "Seattle", "state": "WA", "postal_code": "98101"},
+    {"company": "100% Uptime"},
+    {"company": "1000 Islands Co"},  # what "100%" would find if % were a wildcard
+    {"company": "snake_case Labs"},
+    {"company": "Blue Cedar Co"},  # what "e_c" would find if _ were a wildcard
+    {"company": "Café Québec", "city": "Montréal", "state": "QC", "postal_code": "H2Y 1C6", "country": "CA"},
+    {"company": "Straße Motors"},
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("harbor", ["Blue Harbor Dental"]),
+        ("HARBOR dental llc", ["Blue Harbor Dental"]),  # the legal name
+        ("91-1144442", ["Blue Harbor Dental"]),
+        ("911144442", ["Blue Harbor Dental"]),  # the EIN without its hyphen
+        ("1144", ["Blue Harbor Dental"]),
+        ("seattle", ["Cedar Logistics"]),  # the city
+        ("SEATTLE", ["Cedar Logistics"]),
+        ("cedar", ["Blue Cedar Co", "Cedar Logistics"]),
+        ("100%", ["100% Uptime"]),  # % is a plain character, long query and short
+        ("0%", ["100% Uptime"]),
+        ("e_c", ["snake_case Labs"]),  # and so is _
+        ("_", ["snake_case Labs"]),
+        ("%", ["100% Uptime"]),
+        ("MONTRÉAL", ["Café Québec"]),
+        ("québec", ["Café Québec"]),
+        ("strasse", ["Straße Motors"]),
+        ("  harbor  ", ["Blue Harbor Dental"]),
+        ('"harbor"', []),
+        ("harbour", []),
+    ],
+)
+def test_search_covers_company_legal_name_ein_and_city(app, signed_in, partner, query, expected):
+    add_customers(app, partner.partner_id, SEARCHABLE)
+    response = signed_in.get("/customers", query_string={"q": query})
+    assert response.status_code == 200
+    assert companies(response.text) == expected
+
+
+def test_search_without_results_says_so_and_offers_to_clear_it(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}])
+    page = signed_in.get("/customers?q=nothing-like-this").text
+    assert "No customers match" in page and "nothing-like-this" in page
+    assert "No customers yet" not in page
+    assert "Clear the search" in page
+
+
+def test_search_is_a_plain_get_that_can_be_bookmarked(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}, {"company": "Cedar"}])
+    page = signed_in.get("/customers?q=harbor").text
+    assert "<html" in page and 'name="q" value="harbor"' in page
+    assert re.search(r'<form[^>]*method="get"[^>]*action="/customers"', page)
+    assert companies(page) == ["Blue Harbor Dental"]
+
+
+def test_active_search_is_debounced_and_updates_the_address(signed_in):
+    page = signed_in.get("/customers").text
+    search = re.search(r'<input[^>]*id="search-q"[^>]*>', page, re.S).group(0)
+    assert 'hx-get="/customers"' in search and 'hx-target="#customer-results"' in search
+    assert re.search(r'hx-trigger="input changed delay:\d+ms', search)
+    assert 'hx-replace-url="true"' in search or 'hx-push-url="true"' in search
+
+
+def test_active_search_returns_only_the_results_fragment(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}, {"company": "Cedar"}])
+    response = signed_in.get("/customers?q=blue", headers=PARTIAL)
+    fragment = response.text
+    assert fragment.lstrip().startswith('<section id="customer-results"')
+    assert fragment.rstrip().endswith("</section>")
+    assert "<html" not in fragment and 'id="search-q"' not in fragment and "sidenav" not in fragment
+    assert companies(fragment) == ["Blue Harbor Dental"]
+    assert "HX-Request-Type" in response.headers["Vary"]  # a cache never serves one for the other
+
+
+def test_htmx_requests_that_are_not_partial_get_the_whole_page(app, signed_in, partner):
+    # htmx 4 flags boosted and history-restore requests with HX-Request too: they want the whole page.
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}])
+    for headers in ({"HX-Request": "true"}, {"HX-Request": "true", "HX-Request-Type": "full"}):
+        page = signed_in.get("/customers?q=blue", headers=headers).text
+        assert page.lstrip().lower().startswith("<!doctype html>")
+        assert 'id="search-q"' in page and companies(page) == ["Blue Harbor Dental"]
+
+
+def test_an_overlong_search_is_cut_short_not_refused(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}])
+    response = signed_in.get("/customers", query_string={"q": "harbor" + "x" * 5000})
+    assert response.status_code == 200
+    assert companies(response.text) == []
+
+
+# -- paging ----------------------------------------------------------------------
+
+def walk(client, url: str, rel: str) -> list[list[str]]:
+    """The pages met following rel links from url, the first included."""
+    pages = []
+    while url:
+        html = client.get(url).text
+        pages.append(companies(html))
+        url = link(html, rel)
+        assert len(pages) < 20, "the pager does not end"
+    return pages
+
+
+def test_pages_move_forward_and_back_by_keyset(app, signed_in, partner):
+    names = [f"Company {n:03d}" for n in range(60)]
+    add_customers(app, partner.partner_id, [{"company": name} for name in reversed(names)])
+    forward = walk(signed_in, "/customers", "next")
+    assert [len(p) for p in forward] == [25, 25, 10]
+    assert sum(forward, []) == names
+    first = signed_in.get("/customers").text
+    assert link(first, "prev") is None  # nothing before the first page
+    last_url = link(signed_in.get(link(first, "next")).text, "next")
+    backward = walk(signed_in, last_url, "prev")
+    assert backward == list(reversed(forward))
+    # The first page reached by going back offers no way further back.
+    assert link(signed_in.get(link(signed_in.get(link(signed_in.get(last_url).text, "prev")).text, "prev")).text,
+                "prev") is None
+
+
+def test_paging_through_equal_company_names_skips_and_repeats_nobody(app, signed_in, partner):
+    ids = add_customers(app, partner.partner_id, [{"company": "Same Name"} for _ in range(30)]
+                        + [{"company": "same name"} for _ in range(30)])
+    seen = []
+    url = "/customers"
+    while url:
+        html = signed_in.get(url).text
+        seen += [int(i) for i in re.findall(r'<td><a href="/customers/(\d+)">', html)]
+        url = link(html, "next")
+    assert sorted(seen) == sorted(ids) and len(seen) == 60
+
+
+def test_paging_keeps_the_search(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": f"Dental {n:02d}"} for n in range(30)]
+                  + [{"company": "Other"}])
+    page = signed_in.get("/customers?q=dental").text
+    next_url = link(page, "next")
+    assert "q=dental" in next_url
+    second = signed_in.get(next_url).text
+    assert companies(second) == [f"Dental {n:02d}" for n in range(25, 30)]
+    assert "q=dental" in link(second, "prev")
+    assert companies(signed_in.get(link(second, "prev")).text) == [f"Dental {n:02d}" for n in range(25)]
+
+
+def test_paging_with_htmx_keeps_to_the_fragment(app, signed_in, partner):
+    add_customers(app, partner.partner_id, [{"company": f"Company {n:03d}"} for n in range(30)])
+    url = link(signed_in.get("/customers").text, "next")
+    fragment = signed_in.get(url, headers=PARTIAL).text
+    assert "<html" not in fragment and companies(fragment)[0] == "Company 025"
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "9" * 40, "", "1.5", "0"])
+def test_odd_cursors_show_the_first_page(app, signed_in, partner, cursor):
+    add_customers(app, partner.partner_id, [{"company": "Only One"}])
+    for param in ("after", "before"):
+        response = signed_in.get("/customers", query_string={param: cursor})
+        assert response.status_code == 200
+        assert companies(response.text) == ["Only One"]
+
+
+# -- tenant isolation -------------------------------------------------------------
+
+def test_partner_never_sees_or_finds_another_partners_customers(app, signed_in, partner, other_partner):
+    (theirs,) = add_customers(app, other_partner.partner_id, [
+        {"company": "Rival Secret Client", "legal_name": "Rival Secret LLC", "ein": "12-3456789", "city": "Boise"}])
+    add_customers(app, partner.partner_id, [{"company": "My Client"}])
+    assert companies(signed_in.get("/customers").text) == ["My Client"]
+    for q in ("rival", "secret llc", "12-3456789", "123456789", "boise", "r", "%", "_"):
+        page = signed_in.get("/customers", query_string={"q": q}).text
+        assert "Rival" not in page, q
+        assert "Rival" not in signed_in.get("/customers", query_string={"q": q}, headers=PARTIAL).text, q
+    assert signed_in.get(f"/customers/{theirs}").status_code == 404
+
+
+def test_another_partners_customer_page_is_404_not_403(app, signed_in, other_partner):
+    (theirs,) = add_customers(app, other_partner.partner_id, [{"company": "Rival Secret Client"}])
+    response = signed_in.get(f"/customers/{theirs}")
+    assert response.status_code == 404
+    assert "Rival Secret Client" not in response.text
+    # Exactly what an id that does not exist gets.
+    missing = signed_in.get("/customers/999999")
+    assert missing.status_code == 404 and missing.text == response.text
+
+
+def test_another_partners_customer_id_as_a_page_cursor_leaks_nothing(app, signed_in, partner, other_partner):
+    # Their customer sorts in the middle of ours: as a cursor it would cut our list there.
+    (theirs,) = add_customers(app, other_partner.partner_id, [{"company": "Mmm Rival"}])
+    add_customers(app, partner.partner_id, [{"company": "Aardvark"}, {"company": "Zebra"}])
+    for param in ("after", "before"):
+        for headers in ({}, PARTIAL):
+            html = signed_in.get(f"/customers?{param}={theirs}", headers=headers).text
+            assert companies(html) == ["Aardvark", "Zebra"]
+            assert "Rival" not in html and 'rel="prev"' not in html
+
+
+def their_things(app, staff, n: int = 0) -> dict:
+    """A customer with a user and a tag, as a partner makes them."""
+    customer = make_customer(app, staff, company=f"{staff.name} client {n}", ein=None,
+                             users=(("Zed Zee", f"zed{staff.partner_id}@example.com"),))
+    tag = make_tag(app, staff, f"VIP {n}")
+    tag_customers(app, staff, tag, [customer])
+    return {"customer_id": customer, "user_id": load_customer(app, customer).users[0].id, "tag_id": tag}
+
+
+def dashboard_rules(app):
+    """Every route of the partner dashboard (the sign-in pages and the customers' portal aside)."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint.split(".")[0] in ("static", "auth", "portal"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def fill(rule, ids: dict) -> str:
+    """rule's URL with the given ids, and a plausible value for other parts."""
+    values = {}
+    for arg in rule.arguments:
+        if arg in ids:
+            values[arg] = ids[arg]
+        elif arg == "index":
+            values[arg] = 0
+        elif arg == "name":
+            values[arg] = "email" if "user" in rule.rule else "company"
+        else:
+            raise AssertionError(f"{rule.rule}: a new kind of id ({arg}); add it to their_things()")
+    return rule.build(values, append_unknown=False)[1]
+
+
+# What a form might carry, so that no view stops at validation before looking its ids up.
+FORM = {"company": "Mine now", "address": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701",
+        "country": "US", "version": "1", "users-0-name": "Eve", "users-0-email": "eve@example.com",
+        "name": "Mine now", "email": "eve@example.com", "color": "red", "tag-name": "VIP", "action": "create"}
+
+
+def snapshot(app) -> dict:
+    """Every row of every table but the sessions'."""
+    with app.app_context():
+        return {
+            table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
+            for table in db.metadata.sorted_tables if table.name != "web_sessions"
+        }
+
+
+def request_as(client, method: str, url: str, token: str):
+    if method == "GET":
+        return client.get(url)
+    return client.open(url, method=method, data=FORM, headers={"X-CSRFToken": token})
+
+
+def test_no_route_that_takes_an_id_reaches_another_partners_data(app, signed_in, partner, other_partner):
+    """Every dashboard route with an id, now and in later issues: their ids are 404, and change nothing.
+
+    Each id of a route is tried as theirs with the others ours, and all of them theirs;
+    then all ours, which must be found, so the check cannot pass by the route failing anyway.
+    """
+    theirs = their_things(app, other_partner)
+    token = csrf_token(signed_in.get("/customers").text)
+    leaks, checked = [], 0
+    for rule, method in dashboard_rules(app):
+        ids = [arg for arg in rule.arguments if arg.endswith("_id")]
+        if not ids:
+            continue
+        checked += 1
+        ours = their_things(app, partner, checked)  # fresh each time: the last step may change them
+        before = snapshot(app)
+        variants = [{**ours, arg: theirs[arg]} for arg in ids] + [theirs]
+        for variant in variants:
+            url = fill(rule, variant)
+            status = request_as(signed_in, method, url, token).status_code
+            if status != 404:
+                leaks.append(f"{method} {url}: {status}, not 404")
+        if snapshot(app) != before:
+            leaks.append(f"{method} {rule.rule}: another partner's ids changed the data")
+        own = fill(rule, ours)
+        status = request_as(signed_in, method, own, token).status_code
+        if status == 404:
+            leaks.append(f"{method} {own}: the partner's own ids are 404 too, so this check proves nothing")
+    assert checked >= 20  # the customer page, its users and tags, the tags pages
+    assert not leaks, "\n".join(leaks)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_from_every_dashboard_page(app, client):
+    token = csrf_token(client.get("/login").text)  # a real token: the sign-in check is what stops them
+    before = snapshot(app)
+    wrong = []
+    for rule, method in dashboard_rules(app):
+        url = fill(rule, {"customer_id": 1, "user_id": 1, "tag_id": 1})
+        response = request_as(client, method, url, token)
+        location = response.headers.get("Location", "")
+        if response.status_code != 302 or not location.startswith("/login?next="):
+            wrong.append(f"{method} {url}: {response.status_code} {location}")
+    assert not wrong, "\n".join(wrong)
+    assert snapshot(app) == before
+    assert client.get("/").headers["Location"] == "/customers"
+
+
+def test_sign_in_sends_the_partner_back_to_the_page_they_asked_for(app, client, partner):
+    response = client.get("/customers?q=harbor")
+    assert response.headers["Location"] == "/login?next=%2Fcustomers%3Fq%3Dharbor"
+    page = client.get(response.headers["Location"])
+    signed = client.post(response.headers["Location"], data={
+        "email": partner.email, "password": "correct horse battery staple", "csrf_token": csrf_token(page.text)})
+    assert signed.headers["Location"] == "/customers?q=harbor"
+
+
+def test_a_partial_request_after_the_session_ended_loads_sign_in_as_a_whole_page(client):
+    # fetch would follow a redirect and htmx would put the sign-in page inside the list.
+    response = client.get("/customers?q=har", headers={
+        **PARTIAL, "HX-Current-URL": "http://localhost/customers?q=ha"})
+    assert response.status_code == 401 and response.text == ""
+    assert response.headers["HX-Redirect"] == "/login?next=%2Fcustomers%3Fq%3Dha"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    # A blur check is a POST: sign-in leads back to the page it was made from, not to the check.
+    token = csrf_token(client.get("/login").text)
+    check = client.post("/customers/new/check/company", data={"company": "x"}, headers={
+        **PARTIAL, "X-CSRFToken": token, "HX-Current-URL": "http://localhost/customers/new"})
+    assert check.status_code == 401 and check.headers["HX-Redirect"] == "/login?next=%2Fcustomers%2Fnew"
+    # Another site's address is never a way back.
+    elsewhere = client.get("/customers", headers={**PARTIAL, "HX-Current-URL": "https://evil.example.com/x"})
+    assert elsewhere.headers["HX-Redirect"] == "/login?next=%2Fcustomers"

@@ -13,7 +13,7 @@ from smtp_server import SmtpServer, free_port
 from sqlalchemy import func, select, update
 
 from extensions import db
-from mailer import BATCH, LEASE, MAX_ATTEMPTS, deliver_due, latest_status, queue_email
+from mailer import BATCH, LEASE, MAX_ATTEMPTS, deliver_due, deliver_round, latest_status, queue_email
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
 
@@ -186,6 +186,23 @@ def test_a_refused_recipient_fails_at_once_and_the_rest_still_go(app, smtp_port)
     assert stored(app, good).status == "sent"
 
 
+def test_an_address_beyond_ascii_goes_to_a_server_that_takes_it(app, smtp_port):
+    (email_id,) = queue(app, to="josé@example.com")
+    with SmtpServer(smtp_port) as server, app.app_context():
+        assert deliver_due(worker="w1") == 1
+    assert server.envelopes[0].rcpt_tos == ["josé@example.com"]
+
+
+def test_an_address_beyond_ascii_fails_at_once_on_a_server_without_smtputf8(app, smtp_port):
+    (email_id,) = queue(app, to="josé@example.com")
+    (plain,) = queue(app, to="ann@example.com")
+    with SmtpServer(smtp_port, smtputf8=False) as server, app.app_context():
+        assert deliver_due(worker="w1") == 1
+    assert [m["To"] for m in server.messages] == ["ann@example.com"]
+    refused = stored(app, email_id)
+    assert refused.status == "failed" and refused.attempts == 1 and "SMTPUTF8" in refused.last_error
+
+
 def test_an_email_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends(app, smtp_server):
     (email_id,) = queue(app)
     now = utcnow()
@@ -197,6 +214,17 @@ def test_an_email_claimed_by_a_worker_that_died_is_sent_once_its_lease_ends(app,
         assert deliver_due(worker="w2", now=now + LEASE + timedelta(seconds=1)) == 1
     (message,) = smtp_server.messages
     assert message["Message-ID"] == stored(app, email_id).message_id
+
+
+def test_a_worker_takes_only_its_batch_and_leaves_the_rest_to_others(app, smtp_server):
+    queue(app, n=10)
+    with app.app_context():
+        first = deliver_round(worker="w1", limit=4)
+        assert (first.claimed, first.sent) == (4, 4)
+        waiting = db.session.scalars(select(OutboxEmail).where(OutboxEmail.status == "queued")).all()
+        assert len(waiting) == 6 and all(e.locked_by is None for e in waiting)
+        assert deliver_round(worker="w2", limit=4).sent == 4
+    assert len(smtp_server.messages) == 8
 
 
 def test_two_workers_never_send_the_same_email(app, smtp_server):

@@ -360,3 +360,76 @@ def test_a_delivery_failure_shows_on_the_users_tab(app, signed_in, monkeypatch):
         for day in range(MAX_ATTEMPTS):
             deliver_due(worker="t", now=utcnow() + timedelta(days=day))
     assert "Delivery failed" in signed_in.get(f"/customers/{customer_id}/users").text
+
+
+def test_long_partner_and_company_names_still_queue_the_invitation(app):
+    from conftest import make_partner
+
+    long_partner = make_partner(app, "P" * 190, "long@partner.example.com")
+    with app.test_request_context():
+        customer = _customer_with_user(long_partner, commit=False)
+        customer.company = "C" * 200
+        portal_access.invite_users(customer.users)
+        db.session.commit()
+    (email,) = emails_to(app, "zoe@example.com")
+    assert "P" * 190 in email.subject and "C" * 200 in email.subject
+
+
+def test_after_an_email_change_the_old_addresss_link_stops_working(app, partner, portal_client):
+    with app.test_request_context():
+        user = _customer_with_user(partner).users[0]
+        portal_access.invite(user)
+        db.session.commit()
+        old_link = link_in(app, emails_to(app, "zoe@example.com")[-1])
+        user.email = "zoe.right@example.com"  # the first one was a typo: someone else's address
+        portal_access.move_membership(user)
+        db.session.commit()
+    page = portal_client.get(old_link)
+    assert page.status_code == 410 and "This link was already used" in page.text
+    assert set_password(portal_client, link_in(app, emails_to(app, "zoe.right@example.com")[-1])).status_code == 303
+
+
+def test_an_email_change_in_case_only_keeps_the_login_and_sends_nothing(app, partner, portal_client):
+    with app.test_request_context():
+        user = _customer_with_user(partner).users[0]
+        portal_access.invite(user)
+        db.session.commit()
+        account_id = user.portal_account_id
+        user.email = "Zoe@example.com"
+        portal_access.move_membership(user)
+        db.session.commit()
+        assert user.portal_account_id == account_id
+        assert db.session.scalar(select(func.count(OutboxEmail.id))) == 1
+    assert set_password(portal_client, link_in(app, emails_to(app, "zoe@example.com")[-1])).status_code == 303
+
+
+def test_an_email_changed_to_someone_who_signs_in_already_adds_the_company_to_their_login(
+        app, signed_in, portal_client):
+    create_customer(signed_in, company="First Co", users=[("Ann", "ann@example.com")])
+    set_password(portal_client, link_in(app, emails_to(app, "ann@example.com")[-1]))
+    second = create_customer(signed_in, company="Second Co", users=[("Ann", "ann.old@example.com")])
+    with app.test_request_context():
+        user = db.session.scalar(select(CustomerUser).where(CustomerUser.customer_id == second))
+        user.email = "ann@example.com"
+        portal_access.move_membership(user)
+        db.session.commit()
+    (notice,) = [e for e in emails_to(app, "ann@example.com") if "Second Co" in e.subject]
+    assert "existing portal password" in notice.text_body
+    portal_login(portal_client, "ann@example.com")
+    page = portal_client.get("/portal/choose").text
+    assert "First Co" in page and "Second Co" in page
+    assert portal_client.get(link_in(app, emails_to(app, "ann.old@example.com")[-1])).status_code == 410
+
+
+def test_a_removed_users_link_stops_working(app, partner, portal_client):
+    from services.customer_users import remove_user
+
+    with app.test_request_context():
+        customer = _customer_with_user(partner)
+        customer.users.append(CustomerUser(name="Yan", email="yan@example.com"))
+        db.session.commit()
+        portal_access.invite_users(customer.users)
+        db.session.commit()
+        remove_user(customer.users[1], staff_id=partner.id)
+    assert portal_client.get(link_in(app, emails_to(app, "yan@example.com")[-1])).status_code == 410
+    assert set_password(portal_client, link_in(app, emails_to(app, "zoe@example.com")[-1])).status_code == 303

@@ -1,34 +1,131 @@
-"""The schema: built by the migrations on an empty database, with the rules that must never break."""
+"""The schema: built by the migrations on an empty database, with the rules that must never break.
+
+The first tests run `flask --app app db upgrade` as a deployment would, on an empty SQLite
+file and, when TEST_DATABASE_URL names a PostgreSQL server, on a new database of their own
+there (made and dropped by the test; the run's own database is never touched).
+"""
 
 import os
+import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from extensions import db
 from models import Customer, CustomerUser, Partner
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = Path(__file__).parent.parent
+MIGRATIONS = ROOT / "migrations" / "versions"
 
 
-def test_db_upgrade_builds_the_schema_on_an_empty_sqlite_file(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "test", "SECRET_KEY": "x" * 32}
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+def flask(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "test", "SECRET_KEY": "x" * 32}
+    return subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def _postgres_database():
+    """A new, empty database on the test run's PostgreSQL server; dropped afterwards."""
+    url = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    name = f"{url.database}_schema_{secrets.token_hex(4)}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "", 1)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+BACKENDS = ["sqlite"]
+if (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres"):
+    BACKENDS.append("postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path):
+    """The URL of an empty database, as a deployment would give it in DATABASE_URL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def migrated(empty_database):
+    """The empty database after `flask --app app db upgrade`: (url, engine)."""
+    result = flask("db", "upgrade", database_url=empty_database)
     assert result.returncode == 0, result.stderr
-    engine = create_engine(url)
-    tables = set(inspect(engine).get_table_names())
+    engine = create_engine(empty_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    yield empty_database, engine
     engine.dispose()
+
+
+def test_db_upgrade_builds_every_table_of_the_models_on_an_empty_database(migrated):
+    url, engine = migrated
+    tables = set(inspect(engine).get_table_names())
+    assert set(db.metadata.tables) <= tables
     assert {"partners", "staff_users", "customers", "customer_users", "alembic_version"} <= tables
+    # The models and the migrations agree: autogenerate would find nothing to add.
+    check = flask("db", "check", database_url=url)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr
+    # Running it again is harmless.
+    again = flask("db", "upgrade", database_url=url)
+    assert again.returncode == 0, again.stderr
+
+
+def test_flask_sessions_table_is_made_by_flask_session_not_by_the_migrations(migrated):
+    _, engine = migrated
+    assert "web_sessions" in inspect(engine).get_table_names()
+    for script in MIGRATIONS.glob("*.py"):
+        assert "web_sessions" not in script.read_text(), script.name
 
 
 def _customer(partner, **values):
     base = dict(company="Acme", address="1 Main", city="Austin", state="TX", postal_code="78701", country="US")
     return Customer(partner_id=partner.id, **{**base, **values})
+
+
+def test_the_rules_hold_in_a_database_built_by_db_upgrade(migrated):
+    _, engine = migrated
+    with Session(engine) as session:
+        a, b = Partner(name="A"), Partner(name="B")
+        session.add_all([a, b])
+        session.commit()
+        # One EIN per partner; another partner may have the same one; no EIN never collides.
+        session.add_all([_customer(a, ein="12-3456789"), _customer(b, ein="12-3456789"),
+                         _customer(a, ein=None), _customer(a, ein=None)])
+        session.commit()
+        session.add(_customer(a, company="Other", ein="12-3456789"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        # One email per customer, whatever its Unicode case.
+        customer = _customer(a, company="Émile")
+        customer.users = [CustomerUser(name="Élodie", email="élodie@example.com")]
+        session.add(customer)
+        session.commit()
+        session.add(CustomerUser(customer_id=customer.id, name="Élodie", email="ÉLODIE@EXAMPLE.COM"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        # The company is required by the schema itself.
+        with pytest.raises(IntegrityError):
+            session.execute(text(
+                "INSERT INTO customers (partner_id, company, address, city, state, postal_code, country,"
+                " created_at, company_sort, company_key, search_text)"
+                " VALUES (:p, NULL, 'x', 'x', 'TX', '78701', 'US', CURRENT_TIMESTAMP, '', '', '')"), {"p": a.id})
+        session.rollback()
 
 
 @pytest.fixture
@@ -41,7 +138,7 @@ def two_partners(app):
         db.session.rollback()
 
 
-def test_one_ein_per_partner(app, two_partners):
+def test_one_ein_per_partner_where_set(app, two_partners):
     a, b = two_partners
     db.session.add_all([_customer(a, ein="12-3456789"), _customer(b, ein="12-3456789"),
                         _customer(a, ein=None), _customer(a, ein=None)])
@@ -51,24 +148,47 @@ def test_one_ein_per_partner(app, two_partners):
         db.session.commit()
 
 
-def test_one_email_per_customer_ignoring_unicode_case(app, two_partners):
+@pytest.mark.parametrize(("first", "second"), [
+    ("élodie@example.com", "ÉLODIE@example.com"),
+    ("strasse@example.com", "STRAßE@example.com"),  # ß folds to ss
+    ("ann@example.com", "ANN@EXAMPLE.COM"),
+])
+def test_one_email_per_customer_ignoring_unicode_case(app, two_partners, first, second):
     a, _ = two_partners
     customer = _customer(a)
-    customer.users = [CustomerUser(name="Élodie", email="élodie@example.com")]
+    customer.users = [CustomerUser(name="One", email=first)]
     db.session.add(customer)
     db.session.commit()
-    db.session.add(CustomerUser(customer_id=customer.id, name="Élodie", email="ÉLODIE@example.com"))
+    db.session.add(CustomerUser(customer_id=customer.id, name="Two", email=second))
     with pytest.raises(IntegrityError):
         db.session.commit()
 
 
-def test_required_columns_are_not_null_in_the_schema(app, two_partners):
+def test_the_same_email_may_be_a_user_of_two_customers(app, two_partners):
+    a, b = two_partners
+    for partner in (a, a, b):
+        customer = _customer(partner)
+        customer.users = [CustomerUser(name="Ann", email="ann@example.com")]
+        db.session.add(customer)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("column", ["company", "address", "city", "state", "postal_code", "country"])
+def test_required_columns_are_not_null_in_the_schema(app, two_partners, column):
     a, _ = two_partners
+    values = {"company": "'Acme'", "address": "'x'", "city": "'x'", "state": "'TX'", "postal_code": "'78701'",
+              "country": "'US'", column: "NULL"}
     with pytest.raises(IntegrityError):
         db.session.execute(text(
-            "INSERT INTO customers (partner_id, company, address, city, state, postal_code, country,"
-            " created_at, company_sort, company_key, search_text)"
-            " VALUES (:p, NULL, 'x', 'x', 'TX', '78701', 'US', CURRENT_TIMESTAMP, '', '', '')"), {"p": a.id})
+            f"INSERT INTO customers (partner_id, {', '.join(values)}, created_at, company_sort, company_key,"  # noqa: S608
+            f" search_text) VALUES (:p, {', '.join(values.values())}, CURRENT_TIMESTAMP, '', '', '')"), {"p": a.id})
+
+
+def test_a_customer_belongs_to_a_partner_that_exists(app, two_partners):
+    db.session.add(Customer(partner_id=999999, company="Orphan", address="1 Main", city="Austin", state="TX",
+                            postal_code="78701", country="US"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
 
 
 def test_only_supported_countries_fit_in_the_schema(app, two_partners):

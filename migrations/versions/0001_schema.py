@@ -21,7 +21,7 @@ def upgrade():
     op.create_table('outbox_emails',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('to_address', sa.String(length=254), nullable=False),
-    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('subject', sa.String(length=998), nullable=False),
     sa.Column('text_body', sa.Text(), nullable=False),
     sa.Column('html_body', sa.Text(), nullable=False),
     sa.Column('message_id', sa.String(length=255), nullable=False),

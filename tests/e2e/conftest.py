@@ -1,7 +1,7 @@
 """Browser fixtures: the app served on 127.0.0.1, Chromium driven by Playwright.
 
 Debian's Chromium at /usr/bin/chromium (playwright install cannot download here).
-With CI=true a missing browser fails the run; elsewhere the browser tests skip.
+With CI=true a missing browser fails the run; elsewhere the browser tests skip, saying why.
 """
 
 import os
@@ -12,38 +12,48 @@ import pytest
 from werkzeug.serving import make_server
 
 from conftest import PASSWORD
+from e2e.axe import assert_no_axe_violations  # noqa: F401 - the browser tests import it from here
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "/e2e/" in str(item.fspath).replace("\\", "/"):
+        if "/e2e/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+def _missing_browser(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true needs the browser tests to run", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def live_server(app):
+    """The test app served on 127.0.0.1 at a port of its own, for the whole run."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+        _missing_browser(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing_browser("Playwright for Python is not installed (pip install -e '.[dev]')")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -51,27 +61,35 @@ def browser():
         browser.close()
 
 
-def _page(browser, live_server, **options):
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, **options)
+def new_page(browser, live_server, *, viewport=DESKTOP, **options):
+    """A page in a context of its own, watching for script errors and CSP refusals."""
+    context = browser.new_context(base_url=live_server, viewport=viewport, **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+    def console(message):
+        # A 4xx answer to htmx logs "Failed to load resource": that is the app speaking, not a fault.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            problems.append(f"console: {message.text}")
+
+    page.on("console", console)
+    page.problems = problems
     return context, page
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context, page = _page(browser, live_server)
+    context, page = new_page(browser, live_server)
     yield page
-    assert page.js_errors == [], page.js_errors
     context.close()
+    assert page.problems == [], "\n".join(page.problems)
 
 
 @pytest.fixture
 def page_no_js(browser, live_server):
-    context, page = _page(browser, live_server, java_script_enabled=False)
+    context, page = new_page(browser, live_server, java_script_enabled=False)
     yield page
     context.close()
 
@@ -94,16 +112,3 @@ def signed_in_page(page, partner):
 def signed_in_page_no_js(page_no_js, partner):
     sign_in(page_no_js, partner.email)
     return page_no_js
-
-
-def assert_no_axe_violations(page) -> None:
-    """axe-core (WCAG 2.2 AA) finds nothing on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    violations = results.response["violations"]
-    report = "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:5]}"
-        for v in violations
-    )
-    assert not violations, f"axe found on {page.url}:\n{report}"
