@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from models.tag import Tag  # models.tag imports this module
 
 
+def sort_key(text: str) -> str:
+    """How the list orders names: case and accents aside, so "Émile" sorts among the Es."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Unicode case-fold, done in Python so SQLite and PostgreSQL agree."""
     return unicodedata.normalize("NFKC", text).casefold()
@@ -26,7 +32,7 @@ def derived_columns(company, legal_name, ein, city) -> dict[str, str]:
     digits = (ein or "").replace("-", "")
     parts = [company, legal_name, ein, digits, city]
     return {
-        "company_sort": fold(company or ""),
+        "company_sort": sort_key(company or ""),
         "company_key": company_key(company or ""),
         "search_text": fold(" | ".join(p for p in parts if p))[:700],
     }

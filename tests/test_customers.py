@@ -81,15 +81,16 @@ def test_list_shows_each_customers_company_legal_name_place_users_and_created_da
     assert 'href="/customers/new"' in page  # the Add customer button, above the table too
 
 
-def test_list_is_sorted_by_company_ignoring_case_in_any_script(app, signed_in, partner):
+def test_list_is_sorted_by_company_ignoring_case_and_accents(app, signed_in, partner):
     add_customers(app, partner.partner_id, [
         {"company": "zeta Labs"}, {"company": "Beta Inc"}, {"company": "alpha Co"}, {"company": "ALPHA Bakery"},
-        # Unicode case: "ß" folds to "ss" and "Ö" to "ö", so these sort as if written in lower case.
+        # "ß" folds to "ss", and accents are set aside: "Öko" sorts among the Os, "Émile" among the Es.
         {"company": "Straße Motors"}, {"company": "STRASSE Dental"}, {"company": "öko Farm"}, {"company": "Öko Bank"},
+        {"company": "Émile Bakery"}, {"company": "Oak Partners"},
     ])
     assert companies(signed_in.get("/customers").text) == [
-        "ALPHA Bakery", "alpha Co", "Beta Inc", "STRASSE Dental", "Straße Motors", "zeta Labs",
-        "Öko Bank", "öko Farm",
+        "ALPHA Bakery", "alpha Co", "Beta Inc", "Émile Bakery", "Oak Partners", "Öko Bank", "öko Farm",
+        "STRASSE Dental", "Straße Motors", "zeta Labs",
     ]
 
 
