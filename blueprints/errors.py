@@ -8,7 +8,7 @@ so they still work while the database is down.
 
 import logging
 
-from flask import Flask, make_response, render_template
+from flask import Flask, current_app, make_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -39,15 +39,21 @@ def _rollback() -> None:
         log.warning("rollback failed while handling an error", exc_info=True)
 
 
+def _render(name: str, **context) -> str:
+    # Not render_template: its context processors load the signed-in user, which needs
+    # the session and the database, and those may be what just failed.
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     message = message or default
     if is_partial():
-        response = make_response(render_template("errors/_alert.html", message=message), code)
+        response = make_response(_render("errors/_alert.html", message=message), code)
         response.headers["HX-Retarget"] = "#alerts"
         response.headers["HX-Reswap"] = "innerHTML"
         return response
-    page = render_template("errors/error.html", code=code, title=title, message=message)
+    page = _render("errors/error.html", code=code, title=title, message=message)
     return make_response(page, code)
 
 

@@ -140,3 +140,17 @@ def test_too_many_sign_in_failures_get_the_429_page(client, partner):
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
     assert "<title>Error: Too many attempts · Receivables</title>" in response.text
+
+
+def test_the_error_page_needs_neither_the_session_nor_the_database(app, signed_in, monkeypatch):
+    """While the database is down, loading the signed-in user fails too: the 500 page still shows."""
+    from extensions import login_manager
+
+    def database_down(*_args, **_kwargs):
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(login_manager, "_user_callback", database_down)
+    response = signed_in.get("/customers")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text and "<title>Error: " in response.text
+    assert "database is down" not in response.text
