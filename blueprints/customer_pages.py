@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blueprints.guards import require_staff
 from blueprints.onboarding import DEPENDENTS, _typed
 from extensions import db
-from forms.customer import MAX_USERS
+from forms.customer import MAX_USERS, change_rows
 from forms.customer_page import AddUsersForm, ProfileForm, UserEditForm
 from forms.tags import ApplyTagForm
 from models import CustomerUser, StaffUser
@@ -237,18 +237,10 @@ def add_users_action(customer_id: int):
         return _save_new_users(customer, form)
     rows = [{"name": (row.form.name.data or "").strip(), "email": (row.form.email.data or "").strip()}
             for row in form.users.entries]
-    if action == "add":
-        if len(rows) < MAX_USERS:
-            rows.append({"name": "", "email": ""})
-        focus = f"users-{len(rows) - 1}-name"
-    elif action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
-        if index < len(rows):
-            rows.pop(index)
-        rows = rows or [{"name": "", "email": ""}]
-        focus = f"users-{min(index, len(rows) - 1)}-name"
-    else:
+    changed = change_rows(rows, action)
+    if changed is None:
         abort(400)
+    rows, focus = changed
     form = _add_users_form(customer, formdata=None, data={"users": rows})
     if is_partial():
         return render_template(

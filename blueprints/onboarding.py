@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from blueprints.guards import require_staff
-from forms.customer import MAX_USERS, CustomerUsersForm, NewCustomerDetailsForm
+from forms.customer import MAX_USERS, CustomerUsersForm, NewCustomerDetailsForm, change_rows
 from services.customers import DuplicateEIN, committed_customer, create_customer
 from web import is_partial
 
@@ -190,22 +190,13 @@ def users_action():
     rows = _posted_rows(form)
     if action == "create":
         return _create(draft, form, rows)
-    focus_id = None
-    if action == "add":
-        if len(rows) < MAX_USERS:
-            rows.append({"name": "", "email": ""})
-        focus_id = f"users-{len(rows) - 1}-name"
-    elif action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
-        if index < len(rows):
-            rows.pop(index)
-        rows = rows or [{"name": "", "email": ""}]
-        focus_id = f"users-{min(index, len(rows) - 1)}-name"
-    elif action == "back":
+    if action == "back":
         _save_draft({**draft, "users": rows})
         return redirect(url_for(".details"), code=303)
-    else:
+    changed = change_rows(rows, action)
+    if changed is None:
         abort(400)
+    rows, focus_id = changed
     _save_draft({**draft, "users": rows})
     if is_partial():
         form = CustomerUsersForm(formdata=None, data={"users": rows, "draft_token": token})

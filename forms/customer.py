@@ -226,3 +226,20 @@ class CustomerUsersForm(FlaskForm):
 
     def cleaned(self) -> list[dict]:
         return [{"name": row.form.name.data, "email": row.form.email.data} for row in self.users.entries]
+
+
+def change_rows(rows: list[dict], action: str) -> tuple[list[dict], str] | None:
+    """"Add another user" or "Remove" on rows of users: the new rows and the input to focus,
+    or None when the action is neither. A list never ends with no row at all."""
+    rows = list(rows)
+    if action == "add":
+        if len(rows) < MAX_USERS:
+            rows.append({"name": "", "email": ""})
+        return rows, f"users-{len(rows) - 1}-name"
+    if action.startswith("remove-") and action[7:].isdigit():
+        index = int(action[7:])
+        if index < len(rows):
+            rows.pop(index)
+        rows = rows or [{"name": "", "email": ""}]
+        return rows, f"users-{min(index, len(rows) - 1)}-name"
+    return None
