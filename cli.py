@@ -7,8 +7,9 @@ from flask import Flask
 from sqlalchemy import func, insert, select
 
 from extensions import db
+from keys import email_key
 from models import Customer, CustomerUser, Partner, StaffUser
-from models.customer import derived_columns, fold
+from models.customer import derived_columns
 
 DEMO_PARTNER = "Demo IT Services"
 DEMO_EMAIL = "demo@example.com"
@@ -16,7 +17,7 @@ DEMO_EMAIL = "demo@example.com"
 
 def _new_partner(name: str, email: str, password: str, staff_name: str) -> StaffUser:
     partner = Partner(name=name)
-    staff = StaffUser(partner=partner, name=staff_name, email=email, email_key=fold(email))
+    staff = StaffUser(partner=partner, name=staff_name, email=email, email_key=email_key(email))
     staff.set_password(password)
     db.session.add_all([partner, staff])
     return staff
@@ -48,7 +49,7 @@ def register_cli(app: Flask) -> None:
         email = _valid_email(email)
         if len(password) < 12:
             raise click.UsageError("The password must be at least 12 characters.")
-        if db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email))):
+        if db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email))):
             raise click.UsageError(f"{email} already has a login.")
         _new_partner(name.strip(), email, password, staff_name.strip() or email.split("@")[0])
         db.session.commit()
@@ -65,7 +66,7 @@ def register_cli(app: Flask) -> None:
 
         email = _valid_email(email)
         password = password or secrets.token_urlsafe(12)
-        staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(email)))
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email)))
         if staff is None:
             staff = _new_partner(DEMO_PARTNER, email, password, "Dana Demo")
             db.session.flush()
@@ -93,7 +94,7 @@ def register_cli(app: Flask) -> None:
             if len(id_of) != len(rows):
                 raise click.ClickException("demo company names must be unique within a batch")
             users = [
-                {**u, "email_key": fold(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
+                {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
                 for c in batch
                 for u in c["users"]
             ]

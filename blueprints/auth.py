@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from extensions import db, limiter
 from forms.auth import SignInForm
+from keys import email_key
 from models import StaffUser
 from models._time import utcnow
-from models.customer import fold
 
 bp = Blueprint("auth", __name__)
 
@@ -26,7 +26,7 @@ BAD_CREDENTIALS = "The email address or password is not right"
 
 
 def _email_key() -> str:
-    return "signin-email:" + fold(request.form.get("email", "").strip())
+    return "signin-email:" + email_key(request.form.get("email", "").strip())
 
 
 def _failed(_response) -> bool:
@@ -53,7 +53,7 @@ def login():
         return redirect(url_for("customers.index"))
     form = SignInForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(StaffUser).where(StaffUser.email_key == fold(form.email.data)))
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(form.email.data)))
         password_ok = (
             user.check_password(form.password.data)
             if user

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from blueprints.auth import BAD_CREDENTIALS
 from extensions import db, limiter
 from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm, SetPasswordForm
-from forms.rules import email_key
+from keys import email_key
 from models import Customer, CustomerUser, PortalAccount, StaffUser
 from models._time import utcnow
 from services import portal_access

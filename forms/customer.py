@@ -10,6 +10,7 @@ from wtforms import FieldList, Form, FormField, HiddenField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
+import keys
 from extensions import db
 from forms import rules
 from models import Customer
@@ -154,7 +155,7 @@ class CustomerDetailsForm(FlaskForm):
         """A warning, not an error: the partner may have two offices of one company."""
         if self.company.errors or not self.company.data:
             return
-        key = rules.company_key(self.company.data)
+        key = keys.company_key(self.company.data)
         query = select(Customer).where(
             Customer.partner_id == self.partner_id, Customer.company_key == key
         )
@@ -218,7 +219,7 @@ class CustomerUsersForm(FlaskForm):
             email = row.form.email
             if email.errors or not email.data:
                 continue
-            key = rules.email_key(email.data)
+            key = keys.email_key(email.data)
             if key in seen:
                 email.errors = [f"{email.data} is already a user of this customer"]
                 raise ValidationError("Each user needs a different email address")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
+import keys
 from extensions import db
-from forms import rules
 from forms.customer import CustomerDetailsForm, CustomerUsersForm, UserRowForm
 from models import CustomerUser
 
@@ -36,20 +36,20 @@ class AddUsersForm(CustomerUsersForm):
         self.customer_id = customer_id
 
     def validate_users(self, field):
-        keys = {
-            rules.email_key(row.form.email.data): row.form.email
+        by_key = {
+            keys.email_key(row.form.email.data): row.form.email
             for row in field.entries
             if not row.form.email.errors and row.form.email.data
         }
         taken = set()
-        if keys:
+        if by_key:
             taken = set(db.session.scalars(
                 select(CustomerUser.email_key).where(
-                    CustomerUser.customer_id == self.customer_id, CustomerUser.email_key.in_(keys)
+                    CustomerUser.customer_id == self.customer_id, CustomerUser.email_key.in_(by_key)
                 )
             ))
         for key in taken:
-            keys[key].errors = [_already_a_user(keys[key].data)]
+            by_key[key].errors = [_already_a_user(by_key[key].data)]
         super().validate_users(field)
         if taken:
             raise ValidationError("Each user needs an email address this customer does not have yet")
@@ -70,7 +70,7 @@ class UserEditForm(FlaskForm, UserRowForm):
             return
         query = select(CustomerUser.id).where(
             CustomerUser.customer_id == self.user.customer_id,
-            CustomerUser.email_key == rules.email_key(field.data),
+            CustomerUser.email_key == keys.email_key(field.data),
             CustomerUser.id != self.user.id,
         )
         if db.session.scalar(query) is not None:

@@ -17,6 +17,8 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.us import ein as stdnum_ein
 
+from keys import email_key, squash
+
 
 class RuleError(ValueError):
     """A value the product refuses; str(error) is the message for the partner."""
@@ -24,17 +26,6 @@ class RuleError(ValueError):
 
 COUNTRIES = [("US", "United States"), ("CA", "Canada")]
 COUNTRY_NAMES = dict(COUNTRIES)
-
-
-# -- folding ---------------------------------------------------------------------------
-
-def _squash(text: str) -> str:
-    """Case-fold, drop accents, whitespace and punctuation: "Québec" and "que bec" match.
-
-    Casefold on both sides of NFKD because decomposition can itself produce
-    upper-case letters (NFKD of "ℌ" is "H")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold()).casefold()
-    return "".join(ch for ch in decomposed if unicodedata.category(ch)[0] not in "MPZ" and not ch.isspace())
 
 
 # -- text ------------------------------------------------------------------------------
@@ -68,7 +59,7 @@ _COUNTRY_ALIASES = {"us": "US", "usa": "US", "unitedstates": "US", "unitedstates
 
 def normalize_country(value: str | None) -> str:
     """Any spelling of the two countries ("us", "U.S.A.", "united states", "Canada") → "US" or "CA"."""
-    code = _COUNTRY_ALIASES.get(_squash(value or ""))
+    code = _COUNTRY_ALIASES.get(squash(value or ""))
     if code is None:
         raise RuleError("Select United States or Canada")
     return code
@@ -77,7 +68,7 @@ def normalize_country(value: str | None) -> str:
 def _country(country: str | None) -> str:
     """The country a region or postal code is judged against: anything that is not
     Canada is the United States, as the form's default country is."""
-    return "CA" if _COUNTRY_ALIASES.get(_squash(country or "")) == "CA" else "US"
+    return "CA" if _COUNTRY_ALIASES.get(squash(country or "")) == "CA" else "US"
 
 
 # -- states, provinces and territories -------------------------------------------------
@@ -116,10 +107,10 @@ def _region_lookup(country: str) -> dict[str, str]:
     lookup = {}
     for key, entry in _address_data(country).items():
         if key.count("/") == 1:
-            lookup[_squash(entry["key"])] = entry["key"]
-            lookup[_squash(entry["name"])] = entry["key"]
+            lookup[squash(entry["key"])] = entry["key"]
+            lookup[squash(entry["name"])] = entry["key"]
     for code, name in _regions(country).items():
-        lookup[_squash(name)] = code
+        lookup[squash(name)] = code
     return lookup
 
 
@@ -164,7 +155,7 @@ def _what_region_is(country: str, code: str) -> str:
 def normalize_region(value: str | None, country: str) -> str:
     """A code in any case or a name, accents optional ("ny", "new york", "quebec") → the code."""
     country = _country(country)
-    typed = _squash(value or "")
+    typed = squash(value or "")
     code = _region_lookup(country).get(typed) if typed else None
     if code:
         return code
@@ -310,23 +301,6 @@ def normalize_email(value: str | None) -> str:
         raise too_long
     return email
 
-
-def email_key(email: str) -> str:
-    """What makes two emails one address for us: NFKC and Unicode case-folding, so
-    "ÉLODIE@x.com", "élodie@x.com" and "e\u0301lodie@x.com" share a key. NFKC again after
-    casefold because folding can leave decomposed text ("ǰ" folds to "ǰ")."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
-
-
-# -- company names ---------------------------------------------------------------------
-
-COMPANY_KEY_MAX = 200  # the customers.company_key column; NFKD can lengthen a name
-
-
-def company_key(name: str) -> str:
-    """Company names that differ only in case, accents, spaces or punctuation share a key
-    ("Acme, Inc." and "ACME INC"): for the duplicate warning, not for uniqueness."""
-    return _squash(name or "")[:COMPANY_KEY_MAX]
 
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------

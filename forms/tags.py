@@ -9,8 +9,8 @@ from wtforms.validators import ValidationError
 from extensions import db
 from forms import rules
 from forms.customer import Rule, text_rule
+from keys import tag_key
 from models import Tag
-from models.customer import fold
 from models.tag import COLORS, DESCRIPTION_MAX, NAME_MAX, PALETTE
 
 KEY_MAX = 255  # Tag.name_key: a few characters fold into several
@@ -19,7 +19,7 @@ KEY_MAX = 255  # Tag.name_key: a few characters fold into several
 def _tag_name(_form, value: str) -> str:
     name = rules.clean_text(value, label="Tag name", max_length=NAME_MAX, required=True,
                             required_message="Enter a name for the tag")
-    if len(fold(name)) > KEY_MAX:
+    if len(tag_key(name)) > KEY_MAX:
         raise rules.RuleError(f"Tag name must be {NAME_MAX} characters or fewer")
     return name
 
@@ -49,7 +49,7 @@ class TagForm(FlaskForm):
     def validate_name(self, field):
         if field.errors or not field.data:
             return
-        query = select(Tag).where(Tag.partner_id == self.partner_id, Tag.name_key == fold(field.data))
+        query = select(Tag).where(Tag.partner_id == self.partner_id, Tag.name_key == tag_key(field.data))
         if self.tag_id is not None:
             query = query.where(Tag.id != self.tag_id)
         existing = db.session.scalar(query)

@@ -1,4 +1,3 @@
-import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -6,22 +5,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from extensions import db
-from forms.rules import company_key
+from keys import company_key, email_key, search_key, sort_key
 from models._time import utcnow
 
 if TYPE_CHECKING:
     from models.tag import Tag  # models.tag imports this module
-
-
-def sort_key(text: str) -> str:
-    """How the list orders names: case and accents aside, so "Émile" sorts among the Es."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def fold(text: str) -> str:
-    """Unicode case-fold, done in Python so SQLite and PostgreSQL agree."""
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 SEARCHED = ("company", "legal_name", "ein", "city")
@@ -34,7 +22,7 @@ def derived_columns(company, legal_name, ein, city) -> dict[str, str]:
     return {
         "company_sort": sort_key(company or ""),
         "company_key": company_key(company or ""),
-        "search_text": fold(" | ".join(p for p in parts if p))[:700],
+        "search_text": search_key(" | ".join(p for p in parts if p))[:700],
     }
 
 
@@ -62,7 +50,7 @@ class CustomerUser(db.Model):
 
     @validates("email")
     def _keep_key(self, _key: str, email: str) -> str:
-        self.email_key = fold(email)
+        self.email_key = email_key(email)
         return email
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from extensions import db
+from keys import tag_key
 from models._time import utcnow
-from models.customer import fold
 
 # The fixed palette: (value, label). Each value has a text/background pair in
 # static/css/app.css (--tag-<value>-text, --tag-<value>-bg) that meets WCAG AA.
@@ -42,7 +42,7 @@ class Tag(db.Model):
 
     __tablename__ = "tags"
     __table_args__ = (
-        # A name is unique per partner ignoring case (folded in Python, see fold).
+        # A name is unique per partner ignoring case (keys.tag_key, folded in Python).
         UniqueConstraint("partner_id", "name_key"),
         # The target of customer_tags' foreign key: a tag applies only within its partner.
         UniqueConstraint("partner_id", "id"),
@@ -60,7 +60,7 @@ class Tag(db.Model):
 
     @validates("name")
     def _keep_key(self, _key: str, name: str) -> str:
-        self.name_key = fold(name)
+        self.name_key = tag_key(name)
         return name
 
 

@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from sqlalchemy import select, update
 
 from extensions import db
-from forms.rules import email_key
+from keys import email_key
 from mailer import latest_status, queue_email
 from models import AccessToken, Customer, CustomerUser, Partner, PortalAccount
 from models._time import utcnow

@@ -1,6 +1,6 @@
 """Customer search: a case-insensitive substring of company, legal name, EIN or city.
 
-Customer.search_text holds those values case-folded in Python (models.customer.fold),
+Customer.search_text holds those values case-folded in Python (keys.search_key),
 the EIN with and without its hyphen; the query is folded the same way, so the
 database only looks for a plain substring of already-folded text. '%' and '_'
 are literal characters.
@@ -27,8 +27,8 @@ partner's list for a rare one.
 from sqlalchemy import Integer, Select, column, false, func, literal_column, select, table
 
 from extensions import db
+from keys import search_key
 from models import Customer
-from models.customer import fold
 
 MIN_TRIGRAM = 3
 # Up to this many matches, sorting the matches beats walking the sorted list.
@@ -36,11 +36,6 @@ SORT_MATCHES_UP_TO = 5000
 
 # The FTS5 index of migration 0002 (SQLite only); its rowid is the customer's id.
 customers_fts = table("customers_fts", column("rowid", Integer))
-
-
-def search_key(q: str) -> str:
-    """The query as search_text stores text."""
-    return fold(q)
 
 
 def _like(key: str):

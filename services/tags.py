@@ -9,8 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from keys import tag_key
 from models import Customer, Tag, customer_tags
-from models.customer import fold
 from models.tag import COLORS
 from services.history import changes_between, record
 
@@ -32,12 +32,12 @@ def find_tag(partner_id: int, tag_id: int) -> Tag | None:
 
 
 def find_tag_by_name(partner_id: int, name: str) -> Tag | None:
-    return db.session.scalar(select(Tag).where(Tag.partner_id == partner_id, Tag.name_key == fold(name.strip())))
+    return db.session.scalar(select(Tag).where(Tag.partner_id == partner_id, Tag.name_key == tag_key(name)))
 
 
 def tags_named(partner_id: int, names: list[str]) -> list[Tag]:
     """The partner's tags with these names (ignoring case); unknown names have none."""
-    keys = {fold(name.strip()) for name in names if name.strip()}
+    keys = {tag_key(name) for name in names if name.strip()}
     if not keys:
         return []
     query = select(Tag).where(Tag.partner_id == partner_id, Tag.name_key.in_(keys)).order_by(Tag.name_key)
@@ -66,7 +66,7 @@ def customer_counts(partner_id: int, tag_ids: list[int] | None = None) -> dict[i
 
 def suggestions(partner_id: int, text: str, *, exclude: set[int]) -> list[Tag]:
     """Tags whose name contains what the partner typed, names starting with it first."""
-    key = fold(text.strip())
+    key = tag_key(text)
     if not key:
         return []
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -224,20 +224,20 @@ class TagFilter:
         seen, self.names = set(), []
         for name in names:
             name = name.strip()[:200]
-            if name and fold(name) not in seen:
-                seen.add(fold(name))
+            if name and tag_key(name) not in seen:
+                seen.add(tag_key(name))
                 self.names.append(name)
         self.names = self.names[:MAX_FILTER_TAGS]
         self.match = "all" if match == "all" else "any"
         self.tags = tags_named(partner_id, self.names)
         known = {tag.name_key for tag in self.tags}
-        self.unknown = [name for name in self.names if fold(name) not in known]
+        self.unknown = [name for name in self.names if tag_key(name) not in known]
 
     @property
     def shown(self) -> list[tuple[str, Tag | None]]:
         """Each name asked for, with the partner's tag of that name (None: no such tag)."""
         by_key = {tag.name_key: tag for tag in self.tags}
-        return [(name, by_key.get(fold(name))) for name in self.names]
+        return [(name, by_key.get(tag_key(name))) for name in self.names]
 
     def __bool__(self) -> bool:
         return bool(self.names)

@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from app import create_app
 from extensions import db, limiter
+from keys import email_key
 from models import Partner, StaffUser
-from models.customer import fold
 
 PASSWORD = "correct horse battery staple"
 
@@ -88,7 +88,7 @@ def runner(app):
 def make_partner(app, name: str, email: str) -> StaffUser:
     with app.app_context():
         partner = Partner(name=name)
-        staff = StaffUser(partner=partner, name=name + " staff", email=email, email_key=fold(email))
+        staff = StaffUser(partner=partner, name=name + " staff", email=email, email_key=email_key(email))
         staff.set_password(PASSWORD)
         db.session.add_all([partner, staff])
         db.session.commit()

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from conftest import PASSWORD, csrf_token
 from extensions import db
+from keys import email_key
 from models import Customer, CustomerUser, HistoryEntry, StaffUser, Tag, customer_tags
-from models.customer import fold
 from services import tags as tag_service
 from services.customers import create_customer
 
@@ -51,7 +51,7 @@ def tag_customers(app, staff, tag_id, customer_ids) -> None:
 def second_staff(app, staff, email="dana@acme-it.example.com") -> StaffUser:
     """Another login of the same partner."""
     with app.app_context():
-        other = StaffUser(partner_id=staff.partner_id, name="Dana Park", email=email, email_key=fold(email))
+        other = StaffUser(partner_id=staff.partner_id, name="Dana Park", email=email, email_key=email_key(email))
         other.set_password(PASSWORD)
         db.session.add(other)
         db.session.commit()
