@@ -1,8 +1,13 @@
-"""The one place that scopes customer data to the signed-in partner.
+"""Every read of a tenant's rows starts here, with the partner named explicitly.
 
-Views never query Customer directly: they start from customers() so that
-another partner's rows are simply not there (a 404, never a 403).
+`scoped(Model, partner_id)` is a select of that partner's rows of any model with a
+`partner_id` column (customers, tags, history, and later invoices and payments);
+another partner's rows are simply not there (a 404, never a 403). Views take the
+partner from the signed-in login once (`current_partner_id()`) and pass it down;
+services and forms receive it as an argument and never read the login themselves.
 """
+
+from typing import TypeVar
 
 from flask import abort
 from flask_login import current_user
@@ -11,18 +16,32 @@ from sqlalchemy import Select, select
 from extensions import db
 from models import Customer
 
+M = TypeVar("M")
+
 
 def current_partner_id() -> int:
+    """The signed-in staff login's partner (views only: require_staff has run)."""
     return current_user.partner_id
 
 
-def customers() -> Select:
-    """A select of the signed-in partner's customers."""
-    return select(Customer).where(Customer.partner_id == current_partner_id())
+def scoped(model: type[M], partner_id: int) -> Select:
+    """A select of the partner's rows of `model`."""
+    return select(model).where(model.partner_id == partner_id)
+
+
+def customers(partner_id: int) -> Select:
+    """A select of the partner's customers."""
+    return scoped(Customer, partner_id)
+
+
+def get_or_404(model: type[M], partner_id: int, row_id: int) -> M:
+    """The partner's row of `model` with this id, or a 404."""
+    row = db.session.scalar(scoped(model, partner_id).where(model.id == row_id))
+    if row is None:
+        abort(404)
+    return row
 
 
 def get_customer_or_404(customer_id: int) -> Customer:
-    customer = db.session.scalar(customers().where(Customer.id == customer_id))
-    if customer is None:
-        abort(404)
-    return customer
+    """The signed-in partner's customer with this id, or a 404."""
+    return get_or_404(Customer, current_partner_id(), customer_id)

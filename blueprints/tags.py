@@ -4,13 +4,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from blueprints.guards import require_staff
 from extensions import db
 from forms.tags import TagForm
 from models import Customer
 from services import history, tags
+from tenancy import current_partner_id, customers
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 require_staff(bp)
@@ -18,12 +19,8 @@ require_staff(bp)
 MAX_BULK = 1000  # far more than a page of All Customers
 
 
-def _partner_id() -> int:
-    return current_user.partner_id
-
-
 def _tag_or_404(tag_id: int):
-    tag = tags.find_tag(_partner_id(), tag_id)
+    tag = tags.find_tag(current_partner_id(), tag_id)
     if tag is None:
         abort(404)
     return tag
@@ -36,19 +33,19 @@ def _render_form(form, tag=None, status=200):
 
 @bp.get("")
 def index():
-    partner_tags = tags.partner_tags(_partner_id())
-    counts = tags.customer_counts(_partner_id())
+    partner_tags = tags.partner_tags(current_partner_id())
+    counts = tags.customer_counts(current_partner_id())
     return render_template("tags/index.html", tags=partner_tags, counts=counts)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = TagForm(partner_id=_partner_id())
+    form = TagForm(partner_id=current_partner_id())
     if request.method == "GET" or not form.validate():
         return _render_form(form, status=200 if request.method == "GET" else 422)
     try:
         tag = tags.create_tag(
-            _partner_id(), staff_id=current_user.id, name=form.name.data, color=form.color.data,
+            current_partner_id(), staff_id=current_user.id, name=form.name.data, color=form.color.data,
             description=form.description.data,
         )
     except tags.TagNameTaken:
@@ -62,8 +59,8 @@ def new():
 def edit(tag_id: int):
     tag = _tag_or_404(tag_id)
     if request.method == "GET":
-        return _render_form(TagForm(partner_id=_partner_id(), tag_id=tag.id, formdata=None, obj=tag), tag)
-    form = TagForm(partner_id=_partner_id(), tag_id=tag.id)
+        return _render_form(TagForm(partner_id=current_partner_id(), tag_id=tag.id, formdata=None, obj=tag), tag)
+    form = TagForm(partner_id=current_partner_id(), tag_id=tag.id)
     if not form.validate():
         return _render_form(form, tag, status=422)
     try:
@@ -82,7 +79,7 @@ def edit(tag_id: int):
 def delete(tag_id: int):
     tag = _tag_or_404(tag_id)
     if request.method == "GET":
-        active, archived = tags.customer_counts(_partner_id(), [tag.id]).get(tag.id, (0, 0))
+        active, archived = tags.customer_counts(current_partner_id(), [tag.id]).get(tag.id, (0, 0))
         return render_template("tags/delete.html", tag=tag, active=active, archived=archived)
     name = tag.name
     lost = tags.delete_tag(tag, staff_id=current_user.id)
@@ -95,7 +92,7 @@ def delete(tag_id: int):
 def log():
     raw = request.args.get("before", "")
     before = int(raw) if raw.isdigit() and len(raw) < 18 else None
-    entries, more = history.tag_log(_partner_id(), before_id=before)
+    entries, more = history.tag_log(current_partner_id(), before_id=before)
     return render_template("tags/history.html", entries=entries, more=more, older_than=before)
 
 
@@ -133,7 +130,8 @@ def bulk():
     tag = _tag_or_404(_ids([raw_tag])[0])
     # Every id must be one of the partner's customers: a forged one fails the whole request.
     found = db.session.scalar(
-        select(func.count(Customer.id)).where(Customer.partner_id == _partner_id(), Customer.id.in_(customer_ids))
+        customers(current_partner_id()).with_only_columns(func.count(Customer.id))
+        .where(Customer.id.in_(customer_ids))
     )
     if found != len(customer_ids):
         abort(404)

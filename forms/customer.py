@@ -5,7 +5,6 @@ request is a blur check, Continue, Create Customer or a later edit.
 """
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -14,6 +13,7 @@ import keys
 from extensions import db
 from forms import rules
 from models import Customer
+from tenancy import customers
 
 
 class Rule:
@@ -141,9 +141,7 @@ class CustomerDetailsForm(FlaskForm):
     def validate_ein(self, field):
         if not field.data:
             return
-        query = select(Customer).where(
-            Customer.partner_id == self.partner_id, Customer.ein == field.data
-        )
+        query = customers(self.partner_id).where(Customer.ein == field.data)
         if self.customer_id is not None:
             query = query.where(Customer.id != self.customer_id)
         existing = db.session.scalar(query.limit(1))
@@ -156,9 +154,7 @@ class CustomerDetailsForm(FlaskForm):
         if self.company.errors or not self.company.data:
             return
         key = keys.company_key(self.company.data)
-        query = select(Customer).where(
-            Customer.partner_id == self.partner_id, Customer.company_key == key
-        )
+        query = customers(self.partner_id).where(Customer.company_key == key)
         if self.customer_id is not None:
             query = query.where(Customer.id != self.customer_id)
         self.same_company_as = db.session.scalar(query.order_by(Customer.id).limit(1))

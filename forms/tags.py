@@ -1,7 +1,6 @@
 """Tag forms: the /tags editor, and the name typed on a customer's page."""
 
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
@@ -12,6 +11,7 @@ from forms.customer import Rule, text_rule
 from keys import tag_key
 from models import Tag
 from models.tag import COLORS, DESCRIPTION_MAX, NAME_MAX, PALETTE
+from tenancy import scoped
 
 KEY_MAX = 255  # Tag.name_key: a few characters fold into several
 
@@ -49,7 +49,7 @@ class TagForm(FlaskForm):
     def validate_name(self, field):
         if field.errors or not field.data:
             return
-        query = select(Tag).where(Tag.partner_id == self.partner_id, Tag.name_key == tag_key(field.data))
+        query = scoped(Tag, self.partner_id).where(Tag.name_key == tag_key(field.data))
         if self.tag_id is not None:
             query = query.where(Tag.id != self.tag_id)
         existing = db.session.scalar(query)

@@ -1,11 +1,11 @@
 """Create a customer with its users, once per draft."""
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Customer, CustomerUser
 from services.portal_access import invite_users
+from tenancy import customers
 
 
 class DuplicateEIN(Exception):
@@ -15,7 +15,7 @@ class DuplicateEIN(Exception):
 def committed_customer(partner_id: int, draft_token: str) -> Customer | None:
     """The customer a draft already became, if it did."""
     return db.session.scalar(
-        select(Customer).where(Customer.partner_id == partner_id, Customer.draft_token == draft_token)
+        customers(partner_id).where(Customer.draft_token == draft_token)
     )
 
 
@@ -43,7 +43,7 @@ def create_customer(
         if existing is not None:
             return existing, False
         if details.get("ein") and db.session.scalar(
-            select(Customer.id).where(Customer.partner_id == partner_id, Customer.ein == details["ein"])
+            customers(partner_id).with_only_columns(Customer.id).where(Customer.ein == details["ein"])
         ):
             raise DuplicateEIN(details["ein"]) from None
         raise

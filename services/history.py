@@ -3,12 +3,13 @@
 A change and its entry are one transaction: both are saved, or neither.
 """
 
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import Customer, HistoryEntry
 from models.tag import PALETTE
+from services.paging import keyset_page
+from tenancy import scoped
 
 # What each action reads as on the History tab and in the tag log.
 ACTIONS = {
@@ -87,35 +88,28 @@ def display_value(field: str, value) -> str:
 
 
 def _newest_first(query, before_id: int | None, limit: int):
-    if before_id is not None:
-        query = query.where(HistoryEntry.id < before_id)
-    query = query.options(selectinload(HistoryEntry.staff)).order_by(HistoryEntry.id.desc())
-    rows = db.session.scalars(query.limit(limit + 1)).all()
-    return list(rows[:limit]), len(rows) > limit
+    page = keyset_page(query.options(selectinload(HistoryEntry.staff)), (HistoryEntry.id,), size=limit,
+                       after=(before_id,) if before_id is not None else None, descending=True)
+    return page.rows, page.has_next
 
 
 def customer_history(customer: Customer, *, before_id: int | None = None, limit: int = PAGE_SIZE):
     """(entries, more): a page of the customer's history, newest first."""
-    query = select(HistoryEntry).where(
-        HistoryEntry.partner_id == customer.partner_id, HistoryEntry.customer_id == customer.id
-    )
+    query = scoped(HistoryEntry, customer.partner_id).where(HistoryEntry.customer_id == customer.id)
     return _newest_first(query, before_id, limit)
 
 
 def tag_log(partner_id: int, *, before_id: int | None = None, limit: int = PAGE_SIZE):
     """(entries, more): a page of the partner's tag log, newest first."""
-    query = select(HistoryEntry).where(
-        HistoryEntry.partner_id == partner_id, HistoryEntry.customer_id.is_(None)
-    )
+    query = scoped(HistoryEntry, partner_id).where(HistoryEntry.customer_id.is_(None))
     return _newest_first(query, before_id, limit)
 
 
 def profile_changes_since(customer: Customer, version: int) -> list[HistoryEntry]:
     """The profile edits saved after `version`, oldest first: what a stale edit missed."""
     query = (
-        select(HistoryEntry)
+        scoped(HistoryEntry, customer.partner_id)
         .where(
-            HistoryEntry.partner_id == customer.partner_id,
             HistoryEntry.customer_id == customer.id,
             HistoryEntry.action == "profile.updated",
             HistoryEntry.customer_version > version,

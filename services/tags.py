@@ -13,6 +13,7 @@ from keys import tag_key
 from models import Customer, Tag, customer_tags
 from models.tag import COLORS
 from services.history import changes_between, record
+from tenancy import scoped
 
 SUGGESTIONS = 8
 
@@ -24,15 +25,15 @@ class TagNameTaken(Exception):
 # -- reading -----------------------------------------------------------------
 
 def partner_tags(partner_id: int) -> list[Tag]:
-    return list(db.session.scalars(select(Tag).where(Tag.partner_id == partner_id).order_by(Tag.name_key)))
+    return list(db.session.scalars(scoped(Tag, partner_id).order_by(Tag.name_key)))
 
 
 def find_tag(partner_id: int, tag_id: int) -> Tag | None:
-    return db.session.scalar(select(Tag).where(Tag.partner_id == partner_id, Tag.id == tag_id))
+    return db.session.scalar(scoped(Tag, partner_id).where(Tag.id == tag_id))
 
 
 def find_tag_by_name(partner_id: int, name: str) -> Tag | None:
-    return db.session.scalar(select(Tag).where(Tag.partner_id == partner_id, Tag.name_key == tag_key(name)))
+    return db.session.scalar(scoped(Tag, partner_id).where(Tag.name_key == tag_key(name)))
 
 
 def tags_named(partner_id: int, names: list[str]) -> list[Tag]:
@@ -40,7 +41,7 @@ def tags_named(partner_id: int, names: list[str]) -> list[Tag]:
     keys = {tag_key(name) for name in names if name.strip()}
     if not keys:
         return []
-    query = select(Tag).where(Tag.partner_id == partner_id, Tag.name_key.in_(keys)).order_by(Tag.name_key)
+    query = scoped(Tag, partner_id).where(Tag.name_key.in_(keys)).order_by(Tag.name_key)
     return list(db.session.scalars(query))
 
 
@@ -48,7 +49,7 @@ def customer_counts(partner_id: int, tag_ids: list[int] | None = None) -> dict[i
     """{tag id: (active customers, archived customers)} for the partner's tags in use
     (or only those of tag_ids). Totals come from the (tag_id, customer_id) index alone;
     the archived ones, few, from the archived customers' own index."""
-    ids = tag_ids if tag_ids is not None else select(Tag.id).where(Tag.partner_id == partner_id)
+    ids = tag_ids if tag_ids is not None else scoped(Tag, partner_id).with_only_columns(Tag.id)
     totals = db.session.execute(
         select(customer_tags.c.tag_id, func.count())
         .where(customer_tags.c.tag_id.in_(ids))  # the partner's tag ids: an index-only count
@@ -70,7 +71,7 @@ def suggestions(partner_id: int, text: str, *, exclude: set[int]) -> list[Tag]:
     if not key:
         return []
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    query = select(Tag).where(Tag.partner_id == partner_id, Tag.name_key.like(f"%{escaped}%", escape="\\"))
+    query = scoped(Tag, partner_id).where(Tag.name_key.like(f"%{escaped}%", escape="\\"))
     if exclude:
         query = query.where(Tag.id.not_in(exclude))
     starts_first = (~Tag.name_key.like(f"{escaped}%", escape="\\"))
@@ -79,7 +80,7 @@ def suggestions(partner_id: int, text: str, *, exclude: set[int]) -> list[Tag]:
 
 def next_color(partner_id: int) -> str:
     """A tag made by typing takes the next color of the palette, so tags differ."""
-    count = db.session.scalar(select(func.count(Tag.id)).where(Tag.partner_id == partner_id))
+    count = db.session.scalar(scoped(Tag, partner_id).with_only_columns(func.count(Tag.id)))
     return COLORS[(count + 1) % len(COLORS)]
 
 

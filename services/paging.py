@@ -1,0 +1,43 @@
+"""Keyset pagination: each page costs the same however deep, given an index on the key.
+
+The cursor is the key of the row a page starts after (or ends before), in the page's own
+order; there is no OFFSET and no count of what lies before the cursor.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, tuple_
+
+from extensions import db
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    has_next: bool  # rows follow the last one
+    has_prev: bool  # rows come before the first one
+
+
+def _beyond(key: tuple, values: tuple, *, greater: bool):
+    if len(key) == 1:
+        return key[0] > values[0] if greater else key[0] < values[0]
+    return tuple_(*key) > tuple_(*values) if greater else tuple_(*key) < tuple_(*values)
+
+
+def keyset_page(query: Select, key: tuple, *, size: int, after: tuple | None = None,
+                before: tuple | None = None, descending: bool = False) -> Page:
+    """One page of `query` ordered by the columns of `key` (ascending, or descending).
+
+    after: the key of the row the page starts after; before: of the row it ends before."""
+    forward = [column.desc() if descending else column for column in key]
+    if before is not None:
+        backward = [column if descending else column.desc() for column in key]
+        rows = db.session.scalars(
+            query.where(_beyond(key, before, greater=descending)).order_by(*backward).limit(size + 1)
+        ).all()
+        return Page(list(reversed(rows[:size])), has_next=True, has_prev=len(rows) > size)
+    if after is not None:
+        query = query.where(_beyond(key, after, greater=not descending))
+    rows = db.session.scalars(query.order_by(*forward).limit(size + 1)).all()
+    return Page(list(rows[:size]), has_next=len(rows) > size, has_prev=after is not None)
