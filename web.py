@@ -10,6 +10,7 @@ from flask_compress import Compress
 
 from extensions import db, login_manager
 from models import PortalAccount, StaffUser
+from templating import install_template_helpers
 
 CSP = "; ".join(
     [
@@ -61,6 +62,7 @@ def install_web_defaults(app: Flask) -> None:
 
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["is_partial"] = is_partial
+    install_template_helpers(app)
 
     # Text responses of 500 bytes or more go out compressed (zstd, br or gzip) when the
     # client accepts it. after_request handlers run last-registered first, so compression

@@ -6,6 +6,7 @@ A change and its entry are one transaction: both are saved, or neither.
 from sqlalchemy.orm import selectinload
 
 from extensions import db
+from forms.rules import COUNTRY_NAMES
 from models import Customer, HistoryEntry
 from models.tag import PALETTE
 from services.paging import keyset_page
@@ -40,7 +41,6 @@ FIELD_LABELS = {
     "description": "Description",
     "customers": "Customers",
 }
-_COUNTRY_NAMES = {"US": "United States", "CA": "Canada"}
 _COLOR_NAMES = dict(PALETTE)
 PAGE_SIZE = 50
 
@@ -81,7 +81,7 @@ def display_value(field: str, value) -> str:
     if value is None or value == "":
         return "(empty)"
     if field == "country":
-        return _COUNTRY_NAMES.get(value, value)
+        return COUNTRY_NAMES.get(value, value)
     if field == "color":
         return _COLOR_NAMES.get(value, value)
     return str(value)
