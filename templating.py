@@ -1,14 +1,20 @@
-"""What templates may call besides their context: filters for how values are shown.
+"""What templates may call besides their context, all registered here: filters for how
+values are shown, and the few functions templates call.
 
 One filter per kind of value, so a designer changes a date or a country's name in one
-place. Registered on the app by install_template_helpers (called from web.py).
+place. None of them queries the database: views hand templates what they show.
+Registered on the app by install_template_helpers (called from web.py).
 """
 
+import hashlib
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
-from flask import Flask
+from flask import Flask, url_for
 
 from forms.rules import COUNTRY_NAMES
+from services import history, portal_access
 
 
 def country_name(code: str | None) -> str:
@@ -33,5 +39,39 @@ def iso(moment: datetime | None) -> str:
 FILTERS = {"country_name": country_name, "date": date, "date_time": date_time, "iso": iso}
 
 
+def history_action(entry) -> str:
+    return history.ACTIONS.get(entry.action, entry.action)
+
+
+def history_field(name: str) -> str:
+    return history.FIELD_LABELS.get(name, name)
+
+
+def portal_status(user):
+    """("Invited", when) / ("Delivery failed", when) / ("Active", last sign-in) for the Users tab."""
+    return portal_access.user_status(user)
+
+
 def install_template_helpers(app: Flask) -> None:
+    from web import is_partial  # web.py calls this function
+
+    static_root = Path(app.static_folder)
+
+    @cache
+    def fingerprint(filename: str) -> str:
+        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:12]
+
+    def static_url(filename: str) -> str:
+        """Fingerprinted static URLs: the query changes whenever the file does,
+        so browsers may keep each version for a year."""
+        return url_for("static", filename=filename, v=fingerprint(filename))
+
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(
+        static_url=static_url,
+        is_partial=is_partial,
+        history_action=history_action,
+        history_field=history_field,
+        history_value=history.display_value,
+        portal_status=portal_status,
+    )

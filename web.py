@@ -1,8 +1,8 @@
-"""Cross-cutting HTTP behaviour: security headers, fingerprinted static URLs, sign-in wiring."""
+"""Cross-cutting HTTP behaviour: security headers, compression, sign-in wiring.
 
-import hashlib
-from functools import cache
-from pathlib import Path
+What templates may call (filters and globals) is registered by templating.py.
+"""
+
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request, url_for
@@ -48,20 +48,7 @@ def install_web_defaults(app: Flask) -> None:
             return db.session.get(model, int(raw_id))
         return None
 
-    # Fingerprinted static URLs: the query changes whenever the file does,
-    # so browsers may keep each version for a year.
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR
-    static_root = Path(app.static_folder)
-
-    @cache
-    def fingerprint(filename: str) -> str:
-        return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:12]
-
-    def static_url(filename: str) -> str:
-        return url_for("static", filename=filename, v=fingerprint(filename))
-
-    app.jinja_env.globals["static_url"] = static_url
-    app.jinja_env.globals["is_partial"] = is_partial
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR  # static URLs carry a fingerprint
     install_template_helpers(app)
 
     # Text responses of 500 bytes or more go out compressed (zstd, br or gzip) when the

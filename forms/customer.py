@@ -80,8 +80,9 @@ class ChoiceOrTextField(SelectField):
 class CustomerDetailsForm(FlaskForm):
     """The company's details: step 1 of Add customer, and the profile edit form."""
 
-    # Dependencies of a blur check: the postal code is judged with its country and state.
-    DEPENDS = {"state": ("country",), "postal_code": ("country", "state"), "ein": ()}
+    # The fields each rule reads (forms.checks): the postal code is judged with its country
+    # and state, so a blur check of either also redraws (and re-judges) the postal code.
+    DEPENDS = {"state": ("country",), "postal_code": ("country", "state")}
     FIELDS = ("company", "legal_name", "ein", "country", "address", "city", "state", "postal_code")
 
     company = StringField(
@@ -167,19 +168,11 @@ class CustomerDetailsForm(FlaskForm):
         self.find_same_company()
         return ok
 
-    def check_field(self, name: str) -> None:
-        """Validate one field as Continue would, after the fields its rule depends on."""
-        for dependency in self.DEPENDS.get(name, ()):
-            self[dependency].validate(self, self._extra(dependency))
-        field = self[name]
-        field.validate(self, self._extra(name))
+    def after_check(self, name: str) -> None:
+        """After a blur check (forms.checks): the options, label and hint of the chosen country."""
         self.refresh_choices()
         if name == "company":
             self.find_same_company()
-
-    def _extra(self, name):
-        method = getattr(self, f"validate_{name}", None)
-        return [lambda _form, field: method(field)] if method else []
 
     def cleaned(self) -> dict:
         """The normalized values, as the draft and the Customer model keep them."""
@@ -223,20 +216,3 @@ class CustomerUsersForm(FlaskForm):
 
     def cleaned(self) -> list[dict]:
         return [{"name": row.form.name.data, "email": row.form.email.data} for row in self.users.entries]
-
-
-def change_rows(rows: list[dict], action: str) -> tuple[list[dict], str] | None:
-    """"Add another user" or "Remove" on rows of users: the new rows and the input to focus,
-    or None when the action is neither. A list never ends with no row at all."""
-    rows = list(rows)
-    if action == "add":
-        if len(rows) < MAX_USERS:
-            rows.append({"name": "", "email": ""})
-        return rows, f"users-{len(rows) - 1}-name"
-    if action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
-        if index < len(rows):
-            rows.pop(index)
-        rows = rows or [{"name": "", "email": ""}]
-        return rows, f"users-{min(index, len(rows) - 1)}-name"
-    return None

@@ -1,0 +1,89 @@
+"""The blur check: judge one field as a submit would, and say which rows to redraw.
+
+A form (or a row form inside a FieldList) declares which fields its rules read:
+
+    class LineForm(Form):
+        DEPENDS = {"amount": ("quantity", "unit_price")}   # amount is judged with both
+
+Checking `quantity` then redraws its own row and the rows of the fields that depend on it
+(`amount`, out of band), re-judging a dependent only when the partner has typed in it.
+A flat field is judged with the fields it depends on; a field in a row list
+(`lines-2-quantity`) with its whole form, because a list has rules across its rows
+(one email per customer). Every blur endpoint answers with `check()` and
+`blueprints.blur.answer_check()`.
+"""
+
+import re
+
+from wtforms import FieldList, FormField
+
+ROW_NAME = re.compile(r"(\w+?)-(\d{1,4})-(\w+)")
+
+
+def dependents(form, name: str) -> tuple[str, ...]:
+    """The fields of `form` whose rules read `name` (the inverse of form.DEPENDS)."""
+    depends = getattr(form, "DEPENDS", {})
+    return tuple(other for other, needs in depends.items() if name in needs)
+
+
+def typed(field) -> bool:
+    return bool((field.raw_data or [""])[0].strip())
+
+
+def row_list(form, name: str) -> FieldList:
+    field = form._fields.get(name)
+    if not isinstance(field, FieldList):
+        raise KeyError(name)
+    return field
+
+
+def locate(form, name: str):
+    """`name` as posted ("company", "users-3-email", "user-email") -> (row form, field name, index):
+    index is the row's place in a row list, or None for a flat field. KeyError when the form
+    has no such field (or no such row)."""
+    short = name.removeprefix(form._prefix)
+    if short in form._fields and not isinstance(form._fields[short], FieldList):
+        return form, short, None
+    match = ROW_NAME.fullmatch(name)
+    if match:
+        entries = row_list(form, match.group(1)).entries
+        index = int(match.group(2))
+        if index < len(entries) and isinstance(entries[index], FormField):
+            row = entries[index].form
+            if match.group(3) in row._fields:
+                return row, match.group(3), index
+    raise KeyError(name)
+
+
+def check(form, name: str) -> tuple:
+    """Judge the field posted as `name` as a submit would; return its (row) form and the
+    fields to redraw: the field first, then its dependents. KeyError for an unknown field."""
+    row, short, index = locate(form, name)
+    also = [row[other] for other in dependents(row, short)]
+    if index is None:
+        _judge_after_dependencies(row, short)
+        for field in also:
+            if typed(field):
+                _judge_after_dependencies(row, field.short_name)
+    else:
+        form.validate()
+        for field in also:
+            if not typed(field):
+                field.errors = []
+    after = getattr(form, "after_check", None)
+    if after is not None:
+        after(short)
+    return row, [row[short], *also]
+
+
+def _judge_after_dependencies(form, name: str) -> None:
+    for dependency in getattr(form, "DEPENDS", {}).get(name, ()):
+        _judge(form, dependency)
+    _judge(form, name)
+
+
+def _judge(form, name: str) -> None:
+    """One field's validators, and the form's validate_<name>, as form.validate() runs them."""
+    method = getattr(form, f"validate_{name}", None)
+    extra = [lambda _form, field: method(field)] if method else []
+    form[name].validate(form, extra)

@@ -1,0 +1,40 @@
+"""Row lists: a FieldList of row forms the partner adds to and removes from
+(users now, invoice lines next). Rows are plain dicts of the row form's fields, so a
+draft, a form's data and a service all take them as they are."""
+
+from wtforms import FieldList
+
+
+def field_names(entries: FieldList) -> list[str]:
+    """The fields of one row, in their order (the first is focused when a row is added)."""
+    row_form = entries.unbound_field.args[0]  # FieldList(FormField(RowForm))
+    return list(row_form()._fields)
+
+
+def blank_row(entries: FieldList) -> dict:
+    return {name: "" for name in field_names(entries)}
+
+
+def posted_rows(entries: FieldList) -> list[dict]:
+    """The rows as typed (trimmed), kept even when not yet valid."""
+    return [{name: (row.form[name].data or "").strip() for name in field_names(entries)}
+            for row in entries.entries]
+
+
+def change_rows(entries: FieldList, rows: list[dict], action: str) -> tuple[list[dict], str] | None:
+    """"add" or "remove-N" on `rows` of the list `entries`: the new rows (renumbered by their
+    place) and the id of the input to focus, or None when the action is neither. A list holds
+    at most entries.max_entries rows and never ends with no row at all."""
+    rows = list(rows)
+    first = f"{entries.name}-{{}}-{field_names(entries)[0]}"
+    if action == "add":
+        if entries.max_entries is None or len(rows) < entries.max_entries:
+            rows.append(blank_row(entries))
+        return rows, first.format(len(rows) - 1)
+    if action.startswith("remove-") and action[7:].isdigit():
+        index = int(action[7:])
+        if index < len(rows):
+            rows.pop(index)
+        rows = rows or [blank_row(entries)]
+        return rows, first.format(min(index, len(rows) - 1))
+    return None
