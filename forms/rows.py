@@ -21,20 +21,24 @@ def posted_rows(entries: FieldList) -> list[dict]:
             for row in entries.entries]
 
 
+def focus_id(entries: FieldList, index: int) -> str:
+    """The id of row `index`'s first input: where focus goes when the row appears."""
+    return f"{entries.name}-{index}-{field_names(entries)[0]}"
+
+
 def change_rows(entries: FieldList, rows: list[dict], action: str) -> tuple[list[dict], str] | None:
     """"add" or "remove-N" on `rows` of the list `entries`: the new rows (renumbered by their
     place) and the id of the input to focus, or None when the action is neither. A list holds
     at most entries.max_entries rows and never ends with no row at all."""
     rows = list(rows)
-    first = f"{entries.name}-{{}}-{field_names(entries)[0]}"
     if action == "add":
         if entries.max_entries is None or len(rows) < entries.max_entries:
             rows.append(blank_row(entries))
-        return rows, first.format(len(rows) - 1)
+        return rows, focus_id(entries, len(rows) - 1)
     if action.startswith("remove-") and action[7:].isdigit():
         index = int(action[7:])
         if index < len(rows):
             rows.pop(index)
         rows = rows or [blank_row(entries)]
-        return rows, first.format(min(index, len(rows) - 1))
+        return rows, focus_id(entries, min(index, len(rows) - 1))
     return None

@@ -9,6 +9,7 @@ from blueprints.customer_page.shell import bp, done, register_tab, render_page
 from blueprints.rows import row_action
 from extensions import db
 from forms.customer_page import AddUsersForm, UserEditForm
+from forms.rows import focus_id
 from models import CustomerUser
 from services import customer_users, portal_access
 from tenancy import get_customer_or_404
@@ -54,8 +55,8 @@ def _render_add_users(customer, form, *, status=200, focus_id=None):
 @bp.get("/users/new")
 def add_users(customer_id: int):
     customer = get_customer_or_404(customer_id)
-    form = _add_users_form(customer, formdata=None, data={"users": [{"name": "", "email": ""}]})
-    return _render_add_users(customer, form, focus_id="users-0-name")
+    form = _add_users_form(customer, formdata=None)  # one blank row (min_entries)
+    return _render_add_users(customer, form, focus_id=focus_id(form.users, 0))
 
 
 @bp.post("/users/new")
