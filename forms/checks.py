@@ -30,7 +30,7 @@ def typed(field) -> bool:
     return bool((field.raw_data or [""])[0].strip())
 
 
-def row_list(form, name: str) -> FieldList:
+def _row_list(form, name: str) -> FieldList:
     field = form._fields.get(name)
     if not isinstance(field, FieldList):
         raise KeyError(name)
@@ -46,7 +46,7 @@ def locate(form, name: str):
         return form, short, None
     match = ROW_NAME.fullmatch(name)
     if match:
-        entries = row_list(form, match.group(1)).entries
+        entries = _row_list(form, match.group(1)).entries
         index = int(match.group(2))
         if index < len(entries) and isinstance(entries[index], FormField):
             row = entries[index].form
