@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from extensions import db
 from models import DeliveryAttempt, OutboxEmail
@@ -73,17 +73,23 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
     return email
 
 
+def latest_statuses(refs: list[str]) -> dict[str, tuple[str, datetime | None]]:
+    """{ref: ("queued" | "sent" | "failed", when)} of the newest email of each ref that has one,
+    in one query. When: queued → when it was queued, sent → when accepted, failed → when given up on."""
+    if not refs:
+        return {}
+    newest = select(func.max(OutboxEmail.id)).where(OutboxEmail.ref.in_(refs)).group_by(OutboxEmail.ref)
+    rows = db.session.execute(
+        select(OutboxEmail.ref, OutboxEmail.status, OutboxEmail.created_at, OutboxEmail.sent_at,
+               OutboxEmail.failed_at).where(OutboxEmail.id.in_(newest))
+    ).all()
+    return {row.ref: (row.status, {"sent": row.sent_at, "failed": row.failed_at}.get(row.status) or row.created_at)
+            for row in rows}
+
+
 def latest_status(ref: str) -> tuple[str, datetime | None] | None:
-    """("queued" | "sent" | "failed", when) of the newest email with this ref, or None.
-    When: queued → when it was queued, sent → when accepted, failed → when given up on."""
-    row = db.session.execute(
-        select(OutboxEmail.status, OutboxEmail.created_at, OutboxEmail.sent_at, OutboxEmail.failed_at)
-        .where(OutboxEmail.ref == ref).order_by(OutboxEmail.id.desc()).limit(1)
-    ).first()
-    if row is None:
-        return None
-    when = {"sent": row.sent_at, "failed": row.failed_at}.get(row.status) or row.created_at
-    return row.status, when
+    """latest_statuses() of one ref, or None."""
+    return latest_statuses([ref]).get(ref)
 
 
 # -- the message ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask, url_for
 
 from forms.rules import COUNTRY_NAMES
-from services import history, portal_access
+from services import history
 
 
 def country_name(code: str | None) -> str:
@@ -47,11 +47,6 @@ def history_field(name: str) -> str:
     return history.FIELD_LABELS.get(name, name)
 
 
-def portal_status(user):
-    """("Invited", when) / ("Delivery failed", when) / ("Active", last sign-in) for the Users tab."""
-    return portal_access.user_status(user)
-
-
 def install_template_helpers(app: Flask) -> None:
     from web import is_partial  # web.py calls this function
 
@@ -73,5 +68,4 @@ def install_template_helpers(app: Flask) -> None:
         history_action=history_action,
         history_field=history_field,
         history_value=history.display_value,
-        portal_status=portal_status,
     )

@@ -8,8 +8,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, request, url_for
 from flask_compress import Compress
 
-from extensions import db, login_manager
-from models import PortalAccount, StaffUser
+from extensions import login_manager
+from sign_in import load_login
 from templating import install_template_helpers
 
 CSP = "; ".join(
@@ -40,13 +40,7 @@ def install_web_defaults(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        kind, _, raw_id = user_id.partition(":")
-        model = {"staff": StaffUser, "portal": PortalAccount}.get(kind)
-        if model is not None and raw_id.isdigit():
-            return db.session.get(model, int(raw_id))
-        return None
+    login_manager.user_loader(load_login)
 
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR  # static URLs carry a fingerprint
     install_template_helpers(app)

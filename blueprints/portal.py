@@ -1,28 +1,17 @@
 """The customer portal: its own sign-in, set-password and reset links, and the company's home."""
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select, update
 
-from blueprints.auth import BAD_CREDENTIALS
 from extensions import db, limiter
 from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm, SetPasswordForm
 from keys import email_key
-from models import Customer, CustomerUser, PortalAccount, StaffUser
+from models import Customer, CustomerUser, PortalAccount
 from models._time import utcnow
 from services import portal_access
 from services.portal_access import LinkError
+from sign_in import BAD_CREDENTIALS, attempt, failure_limits, sign_in, sign_out
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -43,39 +32,19 @@ def _require_account():
     return account, None
 
 
-def _email_key_for_limit() -> str:
-    return "portal-email:" + email_key(request.form.get("email", "").strip())
-
-
-def _failed(_response) -> bool:
-    return bool(g.get("sign_in_failed"))
-
-
 # -- sign in and out ---------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", key_func=_email_key_for_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit("50 per hour", methods=["POST"], deduct_when=_failed)
+@failure_limits("portal", email_key)
 def login():
     if _portal_account() is not None:
         return redirect(url_for(".home"))
     form = PortalSignInForm()
     if form.validate_on_submit():
-        # One email may have a login at several partners: the password says which.
-        accounts = db.session.scalars(
-            select(PortalAccount).where(PortalAccount.email_key == email_key(form.email.data))
-        ).all()
-        account = next((a for a in accounts if a.check_password(form.password.data)), None)
-        if not accounts:
-            StaffUser.check_no_password(form.password.data)  # the same time as a real check
+        account = attempt(PortalAccount, email_key(form.email.data), form.password.data)
         if account is not None:
-            account.last_login_at = utcnow()
-            db.session.commit()
-            session.clear()
-            login_user(account)
-            current_app.session_interface.regenerate(session)
+            sign_in(account)
             return redirect(url_for(".home"), code=303)
-        g.sign_in_failed = True
         form.form_errors.append(BAD_CREDENTIALS)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("portal/login.html", form=form), status
@@ -83,22 +52,34 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
-    flash("You have signed out.", "info")
-    current_app.session_interface.regenerate(session)
+    sign_out()
     return redirect(url_for(".login"), code=303)
 
 
 # -- the company's home ----------------------------------------------------------
 
 def _memberships(account: PortalAccount) -> list[CustomerUser]:
+    """The login's companies, at every partner that invited it."""
     return db.session.scalars(
         select(CustomerUser).join(Customer)
-        .where(CustomerUser.portal_account_id == account.id, Customer.partner_id == account.partner_id,
-               Customer.archived_at.is_(None))
-        .order_by(Customer.company_sort)
+        .where(CustomerUser.portal_account_id == account.id, Customer.archived_at.is_(None))
+        .order_by(Customer.company_sort, Customer.id)
     ).all()
+
+
+def _record_seen(membership: CustomerUser) -> None:
+    """The portal showed this company to its user: the partner's Users tab says Active
+    (bookkeeping on a GET: idempotent, and never on HEAD)."""
+    if request.method != "GET":
+        return
+    now = utcnow()
+    db.session.execute(
+        update(CustomerUser).where(CustomerUser.id == membership.id)
+        .values(portal_last_seen_at=now,
+                portal_first_seen_at=db.func.coalesce(CustomerUser.portal_first_seen_at, now)),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
 
 
 @bp.get("")
@@ -115,8 +96,10 @@ def home():
         if len(memberships) > 1:
             return redirect(url_for(".choose"))
         membership = memberships[0]
-    return render_template("portal/home.html", account=account, customer=membership.customer,
+    page = render_template("portal/home.html", account=account, customer=membership.customer,
                            several=len(memberships) > 1)
+    _record_seen(membership)
+    return page
 
 
 @bp.route("/choose", methods=["GET", "POST"])
@@ -136,35 +119,67 @@ def choose():
 
 
 # -- links: set a password (invitation) or choose a new one (reset) -------------------
+# The emailed link's page checks the token, moves it into the session and redirects at once
+# to the same page without it, so the token never stays in the address bar, the history or
+# an access log (as Django's PasswordResetConfirmView does). The form posts to that page.
 
-def _password_page(raw: str, purpose: str):
+LINK = "portal_link"  # [purpose, raw token] of the link being used
+
+
+def _link_problem(reason: str, purpose: str):
+    status = 404 if reason == "unknown" else 410
+    return render_template("portal/link_problem.html", reason=reason, purpose=purpose), status
+
+
+def _open_link(raw: str, purpose: str, endpoint: str):
+    try:
+        portal_access.find_link(raw, purpose)
+    except LinkError as error:
+        return _link_problem(error.reason, purpose)
+    session[LINK] = [purpose, raw]
+    return redirect(url_for(endpoint), code=303)
+
+
+def _password_page(purpose: str):
+    stored = session.get(LINK)
+    raw = stored[1] if isinstance(stored, list) and len(stored) == 2 and stored[0] == purpose else ""
     try:
         token = portal_access.find_link(raw, purpose)
     except LinkError as error:
-        status = 404 if error.reason == "unknown" else 410
-        return render_template("portal/link_problem.html", reason=error.reason, purpose=purpose), status
+        return _link_problem(error.reason, purpose)
     form = SetPasswordForm(email=token.account.email)
     if form.validate_on_submit():
         try:
             portal_access.use_link(token, form.password.data)
         except LinkError as error:
             db.session.rollback()
-            return render_template("portal/link_problem.html", reason=error.reason, purpose=purpose), 410
+            return _link_problem(error.reason, purpose)
         db.session.commit()
+        session.pop(LINK, None)
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for(".login"), code=303)
     status = 422 if form.errors else 200
     return render_template("portal/set_password.html", form=form, account=token.account, purpose=purpose), status
 
 
-@bp.route("/set-password/<raw>", methods=["GET", "POST"])
-def set_password(raw: str):
-    return _password_page(raw, "invite")
+@bp.get("/set-password/<raw>")
+def open_invitation(raw: str):
+    return _open_link(raw, "invite", ".set_password")
 
 
-@bp.route("/reset/<raw>", methods=["GET", "POST"])
-def reset(raw: str):
-    return _password_page(raw, "reset")
+@bp.route("/set-password", methods=["GET", "POST"])
+def set_password():
+    return _password_page("invite")
+
+
+@bp.get("/reset/<raw>")
+def open_reset(raw: str):
+    return _open_link(raw, "reset", ".reset")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset():
+    return _password_page("reset")
 
 
 def _reset_email_key() -> str:

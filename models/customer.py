@@ -42,11 +42,15 @@ class CustomerUser(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped["Customer"] = relationship(back_populates="users")
-    # This membership's portal login (the account of the same email at the same partner).
+    # This membership's portal login (the one login of this email, across partners).
     portal_account_id: Mapped[int | None] = mapped_column(
         ForeignKey("portal_accounts.id", ondelete="SET NULL"), index=True
     )
     portal_account = relationship("PortalAccount", back_populates="memberships")
+    # When the portal first and last showed this company to its user: the Users tab's
+    # "Active" (per membership, so a partner never learns of the login's other companies).
+    portal_first_seen_at: Mapped[datetime | None]
+    portal_last_seen_at: Mapped[datetime | None]
 
     @validates("email")
     def _keep_key(self, _key: str, email: str) -> str:

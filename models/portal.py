@@ -1,32 +1,28 @@
-"""Customer portal logins: one account per person per partner, and the links that set passwords."""
+"""Customer portal logins: one per email, across partners, and the links that set passwords."""
 
 from datetime import datetime
 
-from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 from models._time import utcnow
+from models.login import Login
 
 
-class PortalAccount(UserMixin, db.Model):
-    """A person's portal login. It belongs to one partner and is keyed by email; the
-    customers whose invoices it may see are its memberships (CustomerUser rows)."""
+class PortalAccount(Login, db.Model):
+    """A person's portal login, one per email (one password) whichever partners invited it.
+    The customers whose invoices it may see, at any partner, are its memberships
+    (CustomerUser rows); each partner sees only the memberships in its own customers."""
 
     __tablename__ = "portal_accounts"
-    __table_args__ = (UniqueConstraint("partner_id", "email_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
     email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254))  # case-folded in Python
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)  # case-folded in Python
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None]
 
-    partner = relationship("Partner")
     memberships = relationship("CustomerUser", back_populates="portal_account")
 
     def get_id(self) -> str:
@@ -36,12 +32,6 @@ class PortalAccount(UserMixin, db.Model):
     @property
     def is_active_login(self) -> bool:
         return self.password_hash is not None
-
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
-
-    def check_password(self, password: str) -> bool:
-        return self.password_hash is not None and check_password_hash(self.password_hash, password)
 
 
 class AccessToken(db.Model):

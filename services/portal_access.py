@@ -9,11 +9,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from keys import email_key
-from mailer import latest_status, queue_email
+from mailer import latest_statuses, queue_email
 from models import AccessToken, Customer, CustomerUser, Partner, PortalAccount
 from models._time import utcnow
 
@@ -38,18 +39,21 @@ def _link(endpoint_path: str, raw: str) -> str:
 
 # -- accounts and memberships ------------------------------------------------------
 
-def account_for(partner_id: int, email: str) -> tuple[PortalAccount, bool]:
-    """The partner's portal account for this email, made if there is none. (account, created)"""
+def account_for(email: str) -> PortalAccount:
+    """The portal login of this email (one across partners), made if there is none. Two
+    requests making the same new login at once both get it: the insert does nothing when
+    the other's row is there (ON CONFLICT DO NOTHING, on PostgreSQL after waiting for it)."""
     key = email_key(email)
-    account = db.session.scalar(
-        select(PortalAccount).where(PortalAccount.partner_id == partner_id, PortalAccount.email_key == key)
-    )
+    find = select(PortalAccount).where(PortalAccount.email_key == key)
+    account = db.session.scalar(find)
     if account is not None:
-        return account, False
-    account = PortalAccount(partner_id=partner_id, email=email, email_key=key)
-    db.session.add(account)
-    db.session.flush()
-    return account, True
+        return account
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
+    db.session.execute(
+        dialect.insert(PortalAccount).values(email=email, email_key=key).on_conflict_do_nothing(
+            index_elements=[PortalAccount.email_key])
+    )
+    return db.session.scalar(find)
 
 
 def _issue(account: PortalAccount, purpose: str, *, customer_user: CustomerUser | None = None,
@@ -82,12 +86,12 @@ def _send(template: str, to: str, subject: str, ref: str | None, **context) -> N
 def invite(user: CustomerUser, *, now: datetime | None = None) -> None:
     """Give a customer's user their portal access and tell them by email."""
     customer: Customer = user.customer
-    account, _created = account_for(customer.partner_id, user.email)
+    account = account_for(user.email)
     user.portal_account = account
     partner = db.session.get(Partner, customer.partner_id)
     context = dict(partner=partner, customer=customer, user=user, base_url=current_app.config["BASE_URL"])
     if account.is_active_login:
-        # They already sign in (as a user of another of the partner's customers).
+        # They already sign in (as a user of another customer, of this partner or another).
         _send("access_added", user.email, f"You can now see {customer.company}'s invoices",
               f"invite:{user.id}", **context)
         return
@@ -113,7 +117,7 @@ def move_membership(user: CustomerUser, *, now: datetime | None = None) -> None:
     they can now see this company). The old account's links stop working if it is left
     with no customer: the old address may have been a typo, someone else's."""
     old = user.portal_account
-    account, _created = account_for(user.customer.partner_id, user.email)
+    account = account_for(user.email)
     if old is not None and old.id == account.id:
         return  # the same address in other letters: the same login
     user.portal_account = account
@@ -147,15 +151,14 @@ def revoke_links_if_unused(account: PortalAccount, *, now: datetime | None = Non
 
 
 def request_reset(email: str, *, now: datetime | None = None) -> None:
-    """A reset link for every active account of this email (one per partner). Says nothing back."""
-    accounts = db.session.scalars(
-        select(PortalAccount).where(PortalAccount.email_key == email_key(email))
-    ).all()
-    for account in accounts:
-        raw = _issue(account, "reset", now=now)
-        _send("reset", account.email, f"Reset your {account.partner.name} portal password", None,
-              account=account, partner=account.partner, link=_link("reset", raw),
-              base_url=current_app.config["BASE_URL"])
+    """A reset link for the login of this email, if there is one. Says nothing back. The
+    email names no partner: one login may see companies of several."""
+    account = db.session.scalar(select(PortalAccount).where(PortalAccount.email_key == email_key(email)))
+    if account is None:
+        return
+    raw = _issue(account, "reset", now=now)
+    _send("reset", account.email, "Reset your customer portal password", None,
+          account=account, link=_link("reset", raw), base_url=current_app.config["BASE_URL"])
 
 
 # -- links ----------------------------------------------------------------------
@@ -189,19 +192,26 @@ def use_link(token: AccessToken, password: str, *, now: datetime | None = None) 
 
 # -- what the partner sees ----------------------------------------------------------
 
-def user_status(user: CustomerUser) -> tuple[str, datetime | None]:
-    """("Active", last sign-in) / ("Invited", when) / ("Delivery failed", when) / ("Not invited", None)."""
-    account = user.portal_account
-    if account is not None and account.is_active_login:
-        return "Active", account.last_login_at
-    status = latest_status(f"invite:{user.id}")
-    if status is None:
-        return "Not invited", None
-    state, when = status
-    if state == "failed":
-        return "Delivery failed", when
-    invited = db.session.scalar(
-        select(AccessToken.created_at).where(AccessToken.customer_user_id == user.id)
-        .order_by(AccessToken.id.desc()).limit(1)
-    )
-    return "Invited", invited or when
+def user_statuses(users: list[CustomerUser]) -> dict[int, tuple[str, datetime | None]]:
+    """The Users tab's status of each membership, in at most two queries whatever their number:
+    ("Active", last time the portal showed this company) once its user has opened it there,
+    else ("Delivery failed", when) / ("Invited", when) / ("Not invited", None). Never whether
+    the email had a login already (that may come from another partner)."""
+    waiting = [user.id for user in users if user.portal_first_seen_at is None]
+    emails = latest_statuses([f"invite:{user_id}" for user_id in waiting])
+    invited = dict(db.session.execute(
+        select(AccessToken.customer_user_id, func.max(AccessToken.created_at))
+        .where(AccessToken.customer_user_id.in_(waiting)).group_by(AccessToken.customer_user_id)
+    ).all()) if waiting else {}
+    statuses = {}
+    for user in users:
+        email = emails.get(f"invite:{user.id}")
+        if user.portal_first_seen_at is not None:
+            statuses[user.id] = ("Active", user.portal_last_seen_at)
+        elif email is None:
+            statuses[user.id] = ("Not invited", None)
+        elif email[0] == "failed":
+            statuses[user.id] = ("Delivery failed", email[1])
+        else:
+            statuses[user.id] = ("Invited", invited.get(user.id) or email[1])
+    return statuses
