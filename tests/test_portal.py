@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from test_onboarding import Flow
 
 from conftest import Auth, csrf_token
@@ -445,3 +445,37 @@ def test_a_removed_users_link_stops_working(app, partner, portal_client):
         remove_user(customer.users[1], staff_id=partner.id)
     assert portal_client.get(link_in(app, emails_to(app, "yan@example.com")[-1])).status_code == 410
     assert set_password(portal_client, link_in(app, emails_to(app, "zoe@example.com")[-1])).status_code == 303
+
+
+@pytest.mark.parametrize("seen", [False, True])
+def test_users_tab_statuses_cost_the_same_queries_for_3_users_as_for_200(app, signed_in, partner, seen):
+    def customer_with(count: int) -> int:
+        with app.test_request_context():
+            customer = _customer_with_user(partner, commit=False)
+            customer.company = f"{count} users"
+            customer.users += [CustomerUser(name=f"User {n}", email=f"user{n}@example.com") for n in range(count - 1)]
+            portal_access.invite_users(customer.users)
+            if seen:  # half of them have opened the company in the portal
+                for user in customer.users[::2]:
+                    user.portal_first_seen_at = user.portal_last_seen_at = utcnow()
+            db.session.commit()
+            return customer.id
+
+    def queries(customer_id: int) -> int:
+        statements = []
+
+        def count(conn, cursor, statement, *_):
+            statements.append(statement)
+
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                page = signed_in.get(f"/customers/{customer_id}/users")
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+        assert page.status_code == 200 and "Invited" in page.text
+        return len(statements)
+
+    few, many = customer_with(3), customer_with(200)
+    signed_in.get(f"/customers/{few}/users")  # the session's first page stores its CSRF token
+    assert queries(few) == queries(many)

@@ -196,3 +196,60 @@ def test_only_supported_countries_fit_in_the_schema(app, two_partners):
     db.session.add(_customer(a, country="MX"))
     with pytest.raises(IntegrityError):
         db.session.commit()
+
+
+def test_upgrading_merges_the_portal_logins_of_one_email_keeping_the_newest_password(empty_database):
+    assert flask("db", "upgrade", "0002", database_url=empty_database).returncode == 0
+    engine = create_engine(empty_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    customer = ("INSERT INTO customers (id, partner_id, company, address, city, state, postal_code, country,"
+                " created_at, company_sort, company_key, search_text, version)"
+                " VALUES (:id, :p, :c, 'x', 'x', 'TX', '78701', 'US', '2026-01-01', :c, :c, :c, 1)")
+    account = ("INSERT INTO portal_accounts (id, partner_id, email, email_key, password_hash, created_at,"
+               " last_login_at) VALUES (:id, :p, :e, :k, :h, '2026-01-01', :l)")
+    user = ("INSERT INTO customer_users (id, customer_id, name, email, email_key, created_at, portal_account_id)"
+            " VALUES (:id, :c, 'Ann', :e, :k, '2026-01-01', :a)")
+    token = ("INSERT INTO access_tokens (id, account_id, purpose, token_hash, created_at, expires_at, used_at)"
+             " VALUES (:id, :a, 'invite', :h, '2026-01-01', '2026-12-31', :u)")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO partners (id, name, created_at) VALUES (1, 'A', '2026-01-01'),"
+                          " (2, 'B', '2026-01-01')"))
+        for id_, partner in ((1, 1), (2, 2), (3, 1)):
+            conn.execute(text(customer), {"id": id_, "p": partner, "c": f"Co {id_}"})
+        conn.execute(text(account), [
+            # A's login: set first, signed in last.
+            {"id": 1, "p": 1, "e": "ann@example.com", "k": "ann@example.com", "h": "old", "l": "2026-03-01"},
+            # B's login of the same email: its password was set later.
+            {"id": 2, "p": 2, "e": "Ann@Example.com", "k": "ann@example.com", "h": "new", "l": "2026-02-01"},
+            {"id": 3, "p": 1, "e": "zoe@example.com", "k": "zoe@example.com", "h": None, "l": None},
+        ])
+        conn.execute(text(user), [
+            {"id": 1, "c": 1, "e": "ann@example.com", "k": "ann@example.com", "a": 1},
+            {"id": 2, "c": 2, "e": "Ann@Example.com", "k": "ann@example.com", "a": 2},
+            {"id": 3, "c": 3, "e": "zoe@example.com", "k": "zoe@example.com", "a": 3},
+        ])
+        conn.execute(text(token), [
+            {"id": 1, "a": 1, "h": "t1", "u": "2026-01-02"},  # A's password was set
+            {"id": 2, "a": 2, "h": "t2", "u": "2026-01-05"},  # B's, later
+            {"id": 3, "a": 1, "h": "t3", "u": None},  # A's newer invitation, unused
+            {"id": 4, "a": 3, "h": "t4", "u": None},  # Zoe's, unused
+        ])
+    try:
+        result = flask("db", "upgrade", database_url=empty_database)
+        assert result.returncode == 0, result.stderr
+        with engine.connect() as conn:
+            accounts = conn.execute(text(
+                "SELECT id, email_key, password_hash, last_login_at, session_epoch FROM portal_accounts ORDER BY id"
+            )).all()
+            assert [(a.id, a.email_key, a.password_hash, a.session_epoch) for a in accounts] == [
+                (2, "ann@example.com", "new", 0), (3, "zoe@example.com", None, 0)]
+            assert str(accounts[0].last_login_at).startswith("2026-03-01")  # the newest sign-in stays
+            users = conn.execute(text(
+                "SELECT id, portal_account_id, portal_first_seen_at FROM customer_users ORDER BY id")).all()
+            assert [(u.id, u.portal_account_id) for u in users] == [(1, 2), (2, 2), (3, 3)]
+            assert users[0].portal_first_seen_at is not None and users[2].portal_first_seen_at is None
+            tokens = conn.execute(text("SELECT id, account_id, used_at FROM access_tokens ORDER BY id")).all()
+            assert [t.account_id for t in tokens] == [2, 2, 2, 3]
+            # A's unused link would now set the merged login's password: it no longer works.
+            assert tokens[2].used_at is not None and tokens[3].used_at is None
+    finally:
+        engine.dispose()

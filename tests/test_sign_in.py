@@ -1,0 +1,257 @@
+"""Signing in and out, for staff and the portal: timing, failure limits, session epochs,
+one portal login per email across partners."""
+
+import secrets
+
+import pytest
+from sqlalchemy import event, func, insert, select
+from test_portal import GOOD_PASSWORD, create_customer, emails_to, link_in, open_link, portal_login, set_password
+
+import models.login
+from conftest import PASSWORD, Auth, csrf_token
+from extensions import db
+from models import Customer, CustomerUser, PortalAccount, StaffUser
+from services import portal_access
+
+
+def customer_of(staff: StaffUser, company: str, email: str) -> CustomerUser:
+    """A customer of the staff's partner with one user, invited to the portal."""
+    customer = Customer(partner_id=staff.partner_id, company=company, address="1 Main St", city="Austin",
+                        state="TX", postal_code="78701", country="US")
+    customer.users = [CustomerUser(name=company + " user", email=email)]
+    db.session.add(customer)
+    db.session.flush()
+    portal_access.invite_users(customer.users)
+    db.session.commit()
+    return customer.users[0]
+
+
+@pytest.fixture
+def logins(app, partner, other_partner):
+    """Portal logins in each state: invited (no password yet), active, and one email that
+    two partners invited (one login, with companies at both)."""
+    with app.test_request_context():
+        customer_of(partner, "Invited Co", "invited@example.com")
+        active = customer_of(partner, "Active Co", "active@example.com")
+        active.portal_account.set_password(GOOD_PASSWORD)
+        # Before one login per email, each partner's invitation made a login, each with a password.
+        for staff, company, email in ((partner, "First Co", "both@example.com"),
+                                      (other_partner, "Second Co", "BOTH@example.com")):
+            customer_of(staff, company, email).portal_account.set_password(GOOD_PASSWORD)
+        db.session.commit()
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """Counts password-hash verifications (every sign-in goes through models.login)."""
+    calls = []
+    real = models.login.check_password_hash
+
+    def counting(password_hash, password):
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(models.login, "check_password_hash", counting)
+    return calls
+
+
+def staff_login(client, email, password):
+    return Auth(client).login(email, password)
+
+
+SIGN_INS = {"/login": staff_login, "/portal/login": portal_login}
+EMAILS = ["nobody@example.com", "invited@example.com", "active@example.com", "both@example.com",
+          "owner@acme-it.example.com"]
+
+
+@pytest.mark.parametrize("path", SIGN_INS)
+@pytest.mark.parametrize("email", EMAILS)
+def test_every_failed_sign_in_verifies_one_password_hash(app, client, logins, verifications, path, email):
+    response = SIGN_INS[path](client, email, "not the right password")
+    assert response.status_code == 422
+    assert len(verifications) == 1
+
+
+@pytest.mark.parametrize(("path", "email"), [("/login", "owner@acme-it.example.com"),
+                                             ("/portal/login", "active@example.com"),
+                                             ("/portal/login", "both@example.com")])
+def test_a_successful_sign_in_verifies_one_password_hash(app, client, logins, verifications, path, email):
+    password = PASSWORD if path == "/login" else GOOD_PASSWORD
+    assert SIGN_INS[path](client, email, password).status_code == 303
+    assert len(verifications) == 1
+
+
+# -- one portal login per email -------------------------------------------------------
+
+def test_one_email_is_one_portal_login_across_partners(app, logins, client):
+    with app.app_context():
+        assert db.session.scalar(
+            select(func.count(PortalAccount.id)).where(PortalAccount.email_key == "both@example.com")) == 1
+    assert portal_login(client, "both@example.com").status_code == 303
+    page = client.get("/portal/choose").text
+    assert "First Co" in page and "Second Co" in page
+    # Each company shows its own users only, never the other partner's.
+    with app.app_context():
+        second = db.session.scalar(select(Customer.id).where(Customer.company == "Second Co"))
+    client.post("/portal/choose", data={"csrf_token": csrf_token(page), "customer_id": str(second)})
+    home = client.get("/portal").text
+    assert "Second Co" in home and "First Co" not in home and "Acme IT" not in home
+
+
+def test_a_partner_never_learns_that_an_email_has_a_login_elsewhere(app, partner, other_partner, client):
+    """Ann signs in at partner A's company; partner B then adds her: B sees Invited, and
+    Active only once she opens B's company in the portal."""
+    signed_in_a, signed_in_b = app.test_client(), app.test_client()
+    Auth(signed_in_a).login(partner.email)
+    Auth(signed_in_b).login(other_partner.email)
+    create_customer(signed_in_a, company="A Co", users=[("Ann", "ann@example.com")])
+    set_password(client, link_in(app, emails_to(app, "ann@example.com")[-1]))
+    portal_login(client, "ann@example.com")
+    client.get("/portal")
+    theirs = create_customer(signed_in_b, company="B Co", users=[("Ann", "ann@example.com")])
+    tab = signed_in_b.get(f"/customers/{theirs}/users").text
+    assert "Invited" in tab and "Active" not in tab and "A Co" not in tab
+    # She was told by email (she has a password already); the email names B's company only.
+    notice = emails_to(app, "ann@example.com")[-1]
+    assert "B Co" in notice.subject and "A Co" not in notice.text_body
+    page = client.get("/portal/choose").text
+    assert "A Co" in page and "B Co" in page
+    with app.app_context():
+        b_co = db.session.scalar(select(Customer.id).where(Customer.company == "B Co"))
+    client.post("/portal/choose", data={"csrf_token": csrf_token(page), "customer_id": str(b_co)})
+    assert "B Co" in client.get("/portal").text
+    assert "Active" in signed_in_b.get(f"/customers/{theirs}/users").text
+
+
+def test_a_reset_email_names_no_partner(app, logins, client):
+    page = client.get("/portal/forgot-password")
+    client.post("/portal/forgot-password", data={"csrf_token": csrf_token(page.text), "email": "both@example.com"})
+    (reset,) = [e for e in emails_to(app, "both@example.com") if "reset" in e.subject.lower()]
+    for body in (reset.subject, reset.text_body, reset.html_body):
+        assert "Acme IT" not in body and "Rival MSP" not in body
+    assert set_password(client, link_in(app, reset), "a brand new passphrase").status_code == 303
+    assert portal_login(client, "both@example.com", "a brand new passphrase").status_code == 303
+
+
+def test_two_requests_making_the_same_new_login_both_get_it(app, partner):
+    """The other request's row lands between this one's look-up and its insert."""
+    email = f"race-{secrets.token_hex(3)}@example.com"
+
+    done = []
+
+    def other_request_commits_first(conn, cursor, statement, *_):
+        if statement.startswith("INSERT INTO portal_accounts") and not done:
+            done.append(True)
+            with db.engine.begin() as other:
+                other.execute(insert(PortalAccount).values(email=email, email_key=email))
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", other_request_commits_first)
+        try:
+            account = portal_access.account_for(email)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", other_request_commits_first)
+        assert done
+        assert account is not None and account.email_key == email
+        db.session.commit()
+        assert db.session.scalar(select(func.count(PortalAccount.id))) == 1
+
+
+# -- failure limits ------------------------------------------------------------------
+
+def from_address(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@pytest.mark.parametrize("path", SIGN_INS)
+def test_failures_from_one_address_do_not_lock_out_the_right_password_from_another(app, logins, path):
+    email = "owner@acme-it.example.com" if path == "/login" else "active@example.com"
+    password = PASSWORD if path == "/login" else GOOD_PASSWORD
+    attacker = from_address(app, "203.0.113.7")
+    for _ in range(10):
+        assert SIGN_INS[path](attacker, email, "not the right password").status_code == 422
+    blocked = SIGN_INS[path](attacker, email, password)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert SIGN_INS[path](from_address(app, "198.51.100.20"), email, password).status_code == 303
+
+
+@pytest.mark.parametrize("path", SIGN_INS)
+def test_a_flood_of_random_emails_from_one_address_locks_out_only_that_address(app, logins, path):
+    email = "owner@acme-it.example.com" if path == "/login" else "active@example.com"
+    password = PASSWORD if path == "/login" else GOOD_PASSWORD
+    flood = from_address(app, "203.0.113.8")
+    for n in range(50):
+        assert SIGN_INS[path](flood, f"guess{n}@example.com", "not the right password").status_code == 422
+    assert SIGN_INS[path](flood, email, password).status_code == 429
+    assert SIGN_INS[path](from_address(app, "198.51.100.21"), email, password).status_code == 303
+
+
+# -- session epochs ----------------------------------------------------------------------
+
+def copy_of(app, client):
+    """Another browser holding the same session cookie (a copied or stolen cookie)."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_a_password_reset_ends_every_session_of_that_login(app, logins, client):
+    assert portal_login(client, "active@example.com").status_code == 303
+    copied = copy_of(app, client)
+    assert copied.get("/portal").status_code == 200
+    resetting = app.test_client()
+    page = resetting.get("/portal/forgot-password")
+    resetting.post("/portal/forgot-password", data={"csrf_token": csrf_token(page.text), "email": "active@example.com"})
+    reset = emails_to(app, "active@example.com")[-1]
+    assert set_password(resetting, link_in(app, reset), "a brand new passphrase").status_code == 303
+    for old in (client, copied):
+        response = old.get("/portal")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/portal/login")
+
+
+@pytest.mark.parametrize(("path", "home", "logout"), [("/login", "/customers", "/logout"),
+                                                      ("/portal/login", "/portal", "/portal/logout")])
+def test_after_sign_out_a_copied_cookie_is_dead(app, logins, client, path, home, logout):
+    email = "owner@acme-it.example.com" if path == "/login" else "active@example.com"
+    password = PASSWORD if path == "/login" else GOOD_PASSWORD
+    assert SIGN_INS[path](client, email, password).status_code == 303
+    copied = copy_of(app, client)
+    elsewhere = app.test_client()  # the same login, signed in on another device
+    assert SIGN_INS[path](elsewhere, email, password).status_code == 303
+    page = client.get(home)
+    assert page.status_code == 200
+    assert client.post(logout, data={"csrf_token": csrf_token(page.text)}).status_code == 303
+    for other in (copied, elsewhere):
+        assert other.get(home).status_code == 302
+
+
+def test_changing_a_logins_email_or_password_raises_its_epoch(app, partner):
+    with app.app_context():
+        staff = db.session.get(StaffUser, partner.id)
+        before = staff.session_epoch
+        staff.email = "new.owner@acme-it.example.com"
+        db.session.commit()
+        assert staff.session_epoch == before + 1
+        staff.set_password("another long password")
+        db.session.commit()
+        assert staff.session_epoch == before + 2
+        staff.email = staff.email  # the same: nothing ends
+        db.session.commit()
+        assert staff.session_epoch == before + 2
+
+
+# -- links ---------------------------------------------------------------------------------
+
+def test_the_link_token_leaves_the_address_bar_at_once(app, logins, client):
+    with app.app_context():
+        invite = emails_to(app, "invited@example.com")[-1]
+    path = link_in(app, invite)
+    raw = path.rsplit("/", 1)[1]
+    page = open_link(client, path)
+    assert page.request.path == "/portal/set-password" and raw not in page.text
+    assert "Set your password" in page.text
+    # Without a link opened in this session, the page is the clear "does not work" page.
+    assert app.test_client().get("/portal/set-password").status_code == 404
+    assert app.test_client().get("/portal/reset").status_code == 404
