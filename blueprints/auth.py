@@ -19,6 +19,7 @@ from forms.auth import SignInForm
 from keys import email_key
 from models import StaffUser
 from models._time import utcnow
+from unit_of_work import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -60,8 +61,8 @@ def login():
             else StaffUser.check_no_password(form.password.data)
         )
         if user and password_ok:
-            user.last_login_at = utcnow()
-            db.session.commit()
+            with unit_of_work():
+                user.last_login_at = utcnow()
             # A new session id at sign-in: nothing from before carries over.
             session.clear()
             login_user(user)

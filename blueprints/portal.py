@@ -23,6 +23,7 @@ from models import Customer, CustomerUser, PortalAccount, StaffUser
 from models._time import utcnow
 from services import portal_access
 from services.portal_access import LinkError
+from unit_of_work import unit_of_work
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -69,8 +70,8 @@ def login():
         if not accounts:
             StaffUser.check_no_password(form.password.data)  # the same time as a real check
         if account is not None:
-            account.last_login_at = utcnow()
-            db.session.commit()
+            with unit_of_work():
+                account.last_login_at = utcnow()
             session.clear()
             login_user(account)
             current_app.session_interface.regenerate(session)
@@ -146,11 +147,10 @@ def _password_page(raw: str, purpose: str):
     form = SetPasswordForm(email=token.account.email)
     if form.validate_on_submit():
         try:
-            portal_access.use_link(token, form.password.data)
+            with unit_of_work():
+                portal_access.use_link(token, form.password.data)
         except LinkError as error:
-            db.session.rollback()
             return render_template("portal/link_problem.html", reason=error.reason, purpose=purpose), 410
-        db.session.commit()
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for(".login"), code=303)
     status = 422 if form.errors else 200
@@ -177,8 +177,8 @@ def _reset_email_key() -> str:
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        portal_access.request_reset(form.email.data)
-        db.session.commit()
+        with unit_of_work():
+            portal_access.request_reset(form.email.data)
         flash(RESET_SENT, "info")
         return redirect(url_for(".login"), code=303)
     status = 422 if form.errors else 200
