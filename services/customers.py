@@ -1,6 +1,5 @@
 """Create a customer with its users, once per draft."""
 
-
 from extensions import db
 from models import Customer, CustomerUser
 from services.errors import Conflict, DomainError, raised_for
