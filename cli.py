@@ -10,6 +10,7 @@ from extensions import db
 from keys import email_key
 from models import Customer, CustomerUser, Partner, StaffUser
 from models.customer import derived_columns
+from unit_of_work import unit_of_work
 
 DEMO_PARTNER = "Demo IT Services"
 DEMO_EMAIL = "demo@example.com"
@@ -32,6 +33,18 @@ def _valid_email(email: str) -> str:
         raise click.UsageError(f"{email!r} is not a valid email address: {error}.") from None
 
 
+def _valid_name(value: str, label: str, *, required: bool) -> str:
+    """The forms' rule for a single-line name: trimmed, printable on one line (it goes into
+    email subjects), at most 200 characters."""
+    from forms.rules import RuleError, clean_text
+
+    try:
+        return clean_text(value, label=label, max_length=200, required=required,
+                          required_message=f"Give the {label.lower()}.")
+    except RuleError as error:
+        raise click.UsageError(f"{error}.") from None
+
+
 def register_cli(app: Flask) -> None:
     from mailer import register_outbox_cli
 
@@ -44,16 +57,16 @@ def register_cli(app: Flask) -> None:
     @click.option("--staff-name", default="", help="The first login's own name.")
     def create_partner(name: str, email: str, password: str, staff_name: str) -> None:
         """Create a partner and its first staff login."""
-        if not name.strip():
-            raise click.UsageError("Give the partner's name.")
+        name = _valid_name(name, "Partner name", required=True)
+        staff_name = _valid_name(staff_name, "Staff name", required=False)
         email = _valid_email(email)
         if len(password) < 12:
             raise click.UsageError("The password must be at least 12 characters.")
         if db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email))):
             raise click.UsageError(f"{email} already has a login.")
-        _new_partner(name.strip(), email, password, staff_name.strip() or email.split("@")[0])
-        db.session.commit()
-        click.echo(f"Created partner {name.strip()!r} with login {email}.")
+        with unit_of_work():
+            _new_partner(name, email, password, staff_name or email.split("@")[0])
+        click.echo(f"Created partner {name!r} with login {email}.")
 
     @app.cli.command("seed-demo")
     @click.option("--customers", "count", default=25, show_default=True, type=click.IntRange(0))
@@ -66,39 +79,39 @@ def register_cli(app: Flask) -> None:
 
         email = _valid_email(email)
         password = password or secrets.token_urlsafe(12)
-        staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email)))
-        if staff is None:
-            staff = _new_partner(DEMO_PARTNER, email, password, "Dana Demo")
-            db.session.flush()
-        else:
-            staff.set_password(password)
-            if only_if_new:
-                count = 0
-        partner_id = staff.partner_id
-        start = db.session.scalar(
-            select(func.count(Customer.id)).where(Customer.partner_id == partner_id)
-        )
-        for batch in demo_customers(start, count, batch_size=5000):
-            rows = [
-                {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
-                                                    c["customer"]["ein"], c["customer"]["city"]),
-                 "partner_id": partner_id, "created_by_id": staff.id}
-                for c in batch
-            ]
-            # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
-            # RETURNING in parameter order sends one statement per row on SQLite and splices
-            # the results together (quadratic: 33 s for 100,000). A demo company name is
-            # unique, so the ids are matched back to the rows by it instead.
-            table = Customer.__table__
-            id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
-            if len(id_of) != len(rows):
-                raise click.ClickException("demo company names must be unique within a batch")
-            users = [
-                {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
-                for c in batch
-                for u in c["users"]
-            ]
-            db.session.execute(insert(CustomerUser), users)
-        db.session.commit()
+        with unit_of_work():  # the demo partner and all its customers, or nothing
+            staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email)))
+            if staff is None:
+                staff = _new_partner(DEMO_PARTNER, email, password, "Dana Demo")
+                db.session.flush()
+            else:
+                staff.set_password(password)
+                if only_if_new:
+                    count = 0
+            partner_id = staff.partner_id
+            start = db.session.scalar(
+                select(func.count(Customer.id)).where(Customer.partner_id == partner_id)
+            )
+            for batch in demo_customers(start, count, batch_size=5000):
+                rows = [
+                    {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
+                                                        c["customer"]["ein"], c["customer"]["city"]),
+                     "partner_id": partner_id, "created_by_id": staff.id}
+                    for c in batch
+                ]
+                # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
+                # RETURNING in parameter order sends one statement per row on SQLite and splices
+                # the results together (quadratic: 33 s for 100,000). A demo company name is
+                # unique, so the ids are matched back to the rows by it instead.
+                table = Customer.__table__
+                id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
+                if len(id_of) != len(rows):
+                    raise click.ClickException("demo company names must be unique within a batch")
+                users = [
+                    {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
+                    for c in batch
+                    for u in c["users"]
+                ]
+                db.session.execute(insert(CustomerUser), users)
         click.echo(f"Demo partner {DEMO_PARTNER!r}: added {count} customers.")
         click.echo(f"Sign in as {email} with password {password}")

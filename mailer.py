@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -30,6 +32,7 @@ from extensions import db
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
 from models.outbox import SUBJECT_MAX
+from services.errors import DomainError
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=1)  # then doubling...
@@ -47,6 +50,13 @@ class MailServerUnavailable(Exception):
     """Connecting, STARTTLS or signing in to the SMTP server failed: every email waits."""
 
 
+class UnsendableHeader(DomainError, ValueError):
+    """A header value the email package would refuse when the email is built for delivery."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"An email's {name} {reason}.", field=name)
+
+
 # -- queueing (in the caller's transaction) --------------------------------------------
 
 def message_domain() -> str:
@@ -59,12 +69,11 @@ def message_domain() -> str:
 
 def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None) -> OutboxEmail:
     """Add an email to the outbox and flush. Never commits: it goes out only if the caller's
-    transaction commits. `ref` is the caller's handle for latest_status(), e.g. "invite:42"."""
-    for name, value in (("to", to), ("subject", subject)):
-        if "\r" in value or "\n" in value:  # would be a header injection
-            raise ValueError(f"An email's {name} cannot contain a line break.")
+    transaction commits. `ref` is the caller's handle for latest_status(), e.g. "invite:42".
+    A header value that delivery could not build raises UnsendableHeader now, not at delivery."""
+    check_headers({"from": current_app.config["MAIL_DEFAULT_SENDER"], "to": to, "subject": subject})
     if len(subject) > SUBJECT_MAX:
-        raise ValueError(f"An email's subject cannot be longer than {SUBJECT_MAX} characters.")
+        raise UnsendableHeader("subject", f"cannot be longer than {SUBJECT_MAX} characters")
     email = OutboxEmail(to_address=to, subject=subject, text_body=text, html_body=html, ref=ref,
                         message_id=make_msgid(domain=message_domain()),
                         status="queued", attempts=0, next_attempt_at=utcnow())
@@ -85,6 +94,29 @@ def latest_statuses(refs: list[str]) -> dict[str, tuple[str, datetime | None]]:
     ).all()
     return {row.ref: (row.status, {"sent": row.sent_at, "failed": row.failed_at}.get(row.status) or row.created_at)
             for row in rows}
+
+
+_STRICT = policy.SMTPUTF8.clone(raise_on_defect=True)
+# Controls the email package passes into a header but no mail server should get (NUL, ESC...).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_headers(headers: dict[str, str]) -> None:
+    """Refuse what the email package would refuse in these headers (line breaks, including
+    U+2028 and U+0085, and malformed addresses) and control characters, naming the header."""
+    for name, value in headers.items():
+        if _CONTROL.search(value) or any(ch in value for ch in "\u2028\u2029"):
+            raise UnsendableHeader(name, "cannot contain a line break or a control character")
+        message = EmailMessage(policy=_STRICT)
+        try:
+            message[name.title()] = value
+            # A local part beyond ASCII is sent with SMTPUTF8 (or fails then, for good, by server).
+            defects = [d for d in message[name.title()].defects if not isinstance(d, NonASCIILocalPartDefect)]
+            bytes(message)
+        except (ValueError, TypeError, IndexError) as error:
+            raise UnsendableHeader(name, f"cannot be sent as it is ({error})") from None
+        if defects:
+            raise UnsendableHeader(name, f"cannot be sent as it is ({defects[0]})")
 
 
 def latest_status(ref: str) -> tuple[str, datetime | None] | None:

@@ -23,6 +23,7 @@ from extensions import db, limiter
 from models import PortalAccount, StaffUser
 from models._time import utcnow
 from models.login import verify_password
+from unit_of_work import unit_of_work
 
 BAD_CREDENTIALS = "The email address or password is not right"
 PER_EMAIL_AND_ADDRESS = "10 per 15 minutes"
@@ -61,8 +62,8 @@ def attempt(model: type[StaffUser] | type[PortalAccount], key: str, password: st
 
 
 def sign_in(login: StaffUser | PortalAccount) -> None:
-    login.last_login_at = utcnow()
-    db.session.commit()
+    with unit_of_work():
+        login.last_login_at = utcnow()
     session.clear()  # a new session: nothing from before carries over
     login_user(login)
     session[EPOCH] = login.session_epoch
@@ -72,8 +73,8 @@ def sign_in(login: StaffUser | PortalAccount) -> None:
 def sign_out() -> None:
     login = current_user._get_current_object() if current_user.is_authenticated else None
     if login is not None:
-        login.end_sessions()
-        db.session.commit()
+        with unit_of_work():
+            login.end_sessions()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")

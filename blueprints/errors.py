@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from extensions import db
+from services.errors import DomainError
 from web import is_partial
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,12 @@ def register(app: Flask) -> None:
             if name.lower() in ("allow", "retry-after"):
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(DomainError)
+    def refused_write(error: DomainError):
+        # A rule's refusal (or a concurrent request's win) that no view showed by its field.
+        _rollback()
+        return render_error(error.status, error.message)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

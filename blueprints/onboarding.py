@@ -12,10 +12,12 @@ from flask_login import current_user
 from blueprints.blur import CheckUrls, answer_check
 from blueprints.guards import require_staff
 from blueprints.rows import row_action
+from forms import show_error
 from forms.customer import MAX_USERS, CustomerUsersForm, NewCustomerDetailsForm
 from forms.rows import posted_rows
-from services.customers import DuplicateEIN, committed_customer, create_customer
+from services.customers import DraftAlreadyCreated, DuplicateEIN, committed_customer, create_customer
 from services.drafts import CustomerDraft
+from unit_of_work import unit_of_work
 
 bp = Blueprint("onboarding", __name__, url_prefix="/customers/new")
 require_staff(bp)
@@ -193,12 +195,18 @@ def _create(draft: CustomerDraft, users_form: CustomerUsersForm, rows: list[dict
     if not users_ok:
         return _render_users(users_form, draft.details, 422)
     try:
-        customer, _created = create_customer(
-            partner_id=partner_id, staff_id=current_user.id,
-            details=details_form.cleaned(), users=users_form.cleaned(), draft_token=draft.token,
-        )
-    except DuplicateEIN:
-        details_form.ein.errors = ["Another customer took this EIN a moment ago"]
+        with unit_of_work():
+            customer = create_customer(
+                partner_id=partner_id, staff_id=current_user.id,
+                details=details_form.cleaned(), users=users_form.cleaned(), draft_token=draft.token,
+            )
+    except (DraftAlreadyCreated, DuplicateEIN) as error:
+        done = committed_customer(partner_id, draft.token)
+        if done is not None:  # a twin request committed this draft first
+            return _land_on(draft, done)
+        if not isinstance(error, DuplicateEIN):
+            raise
+        show_error(details_form, error)
         details_form.draft_token.data = draft.token
         return _render_details(details_form, 422)
     return _land_on(draft, customer)

@@ -12,6 +12,7 @@ from models._time import utcnow
 from services import portal_access
 from services.portal_access import LinkError
 from sign_in import BAD_CREDENTIALS, attempt, failure_limits, sign_in, sign_out
+from unit_of_work import unit_of_work
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -73,13 +74,13 @@ def _record_seen(membership: CustomerUser) -> None:
     if request.method != "GET":
         return
     now = utcnow()
-    db.session.execute(
-        update(CustomerUser).where(CustomerUser.id == membership.id)
-        .values(portal_last_seen_at=now,
-                portal_first_seen_at=db.func.coalesce(CustomerUser.portal_first_seen_at, now)),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(CustomerUser).where(CustomerUser.id == membership.id)
+            .values(portal_last_seen_at=now,
+                    portal_first_seen_at=db.func.coalesce(CustomerUser.portal_first_seen_at, now)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 @bp.get("")
@@ -150,11 +151,10 @@ def _password_page(purpose: str):
     form = SetPasswordForm(email=token.account.email)
     if form.validate_on_submit():
         try:
-            portal_access.use_link(token, form.password.data)
+            with unit_of_work():
+                portal_access.use_link(token, form.password.data)
         except LinkError as error:
-            db.session.rollback()
             return _link_problem(error.reason, purpose)
-        db.session.commit()
         session.pop(LINK, None)
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for(".login"), code=303)
@@ -192,8 +192,8 @@ def _reset_email_key() -> str:
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        portal_access.request_reset(form.email.data)
-        db.session.commit()
+        with unit_of_work():
+            portal_access.request_reset(form.email.data)
         flash(RESET_SENT, "info")
         return redirect(url_for(".login"), code=303)
     status = 422 if form.errors else 200

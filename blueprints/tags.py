@@ -8,10 +8,12 @@ from sqlalchemy import func
 
 from blueprints.guards import require_staff
 from extensions import db
+from forms import show_error
 from forms.tags import TagForm
 from models import Customer
 from services import history, tags
 from tenancy import current_partner_id, customers
+from unit_of_work import unit_of_work
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 require_staff(bp)
@@ -44,12 +46,15 @@ def new():
     if request.method == "GET" or not form.validate():
         return _render_form(form, status=200 if request.method == "GET" else 422)
     try:
-        tag = tags.create_tag(
-            current_partner_id(), staff_id=current_user.id, name=form.name.data, color=form.color.data,
-            description=form.description.data,
-        )
-    except tags.TagNameTaken:
-        form.name.errors = [f"You already have a tag called {form.name.data}"]
+        with unit_of_work():
+            tag = tags.create_tag(
+                current_partner_id(), staff_id=current_user.id, name=form.name.data, color=form.color.data,
+                description=form.description.data,
+            )
+    except tags.TagNameTaken as error:
+        form = TagForm(partner_id=current_partner_id())
+        if form.validate():  # names the tag someone made meanwhile
+            show_error(form, error)
         return _render_form(form, status=422)
     flash(f"Created the tag {tag.name}", "success")
     return redirect(url_for(".index"), code=303)
@@ -64,12 +69,15 @@ def edit(tag_id: int):
     if not form.validate():
         return _render_form(form, tag, status=422)
     try:
-        changes = tags.update_tag(
-            tag, staff_id=current_user.id, name=form.name.data, color=form.color.data,
-            description=form.description.data,
-        )
-    except tags.TagNameTaken:
-        form.name.errors = [f"You already have a tag called {form.name.data}"]
+        with unit_of_work():
+            changes = tags.update_tag(
+                tag, staff_id=current_user.id, name=form.name.data, color=form.color.data,
+                description=form.description.data,
+            )
+    except tags.TagNameTaken as error:
+        form = TagForm(partner_id=current_partner_id(), tag_id=tag_id)
+        if form.validate():  # names the tag someone made meanwhile
+            show_error(form, error)
         return _render_form(form, _tag_or_404(tag_id), status=422)
     flash(f"Saved the tag {form.name.data}" if changes else "Nothing changed", "success" if changes else "info")
     return redirect(url_for(".index"), code=303)
@@ -82,7 +90,8 @@ def delete(tag_id: int):
         active, archived = tags.customer_counts(current_partner_id(), [tag.id]).get(tag.id, (0, 0))
         return render_template("tags/delete.html", tag=tag, active=active, archived=archived)
     name = tag.name
-    lost = tags.delete_tag(tag, staff_id=current_user.id)
+    with unit_of_work():
+        lost = tags.delete_tag(tag, staff_id=current_user.id)
     customers = "1 customer" if lost == 1 else f"{lost} customers"
     flash(f"Deleted the tag {name}. {customers} lost it.", "success")
     return redirect(url_for(".index"), code=303)
@@ -135,12 +144,20 @@ def bulk():
     )
     if found != len(customer_ids):
         abort(404)
+    name = tag.name
+    try:
+        with unit_of_work():
+            if action == "add":
+                changed = tags.add_tag_to_customers(tag, customer_ids, staff_id=current_user.id)
+            else:
+                changed = tags.remove_tag_from_customers(tag, customer_ids, staff_id=current_user.id)
+    except tags.TagGone:  # deleted while this request waited for it
+        flash(f"The tag {name} was deleted a moment ago: nothing changed", "warning")
+        return redirect(_back_to_list(), code=303)
     if action == "add":
-        changed = tags.add_tag_to_customers(tag, customer_ids, staff_id=current_user.id)
-        message = f"Added the tag {tag.name} to {_customers(changed)}"
+        message = f"Added the tag {name} to {_customers(changed)}"
     else:
-        changed = tags.remove_tag_from_customers(tag, customer_ids, staff_id=current_user.id)
-        message = f"Removed the tag {tag.name} from {_customers(changed)}"
+        message = f"Removed the tag {name} from {_customers(changed)}"
     unchanged = len(customer_ids) - changed
     if unchanged:
         message += f" ({_customers(unchanged)} already {'had' if action == 'add' else 'did not have'} it)"

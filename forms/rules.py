@@ -30,18 +30,38 @@ COUNTRY_NAMES = dict(COUNTRIES)
 
 # -- text ------------------------------------------------------------------------------
 
-# Cc: C0/C1 controls (NUL included); Cf: invisible format characters (zero-width
-# space, BOM, bidi overrides) that make two names look equal but differ.
-# Cs too: a lone surrogate cannot be encoded as UTF-8, so the database would refuse it.
-_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+# What a single-line field refuses. Cc: C0/C1 controls (NUL, tab, newline, U+0085 included);
+# Cf: invisible format characters (zero-width space, BOM, bidi overrides) that make two names
+# look equal but differ; Zl and Zp: U+2028 and U+2029, line and paragraph separators, which
+# an email header (a subject naming the company) cannot carry. Cs too: a lone surrogate
+# cannot be encoded as UTF-8, so the database would refuse it.
+_NOT_ON_ONE_LINE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Except the zero-width joiner and non-joiner between two letters (or marks): Persian,
+# Kurdish and the Indic scripts need them inside words to spell them right. Anywhere else
+# (at a word's edge, around spaces, in emoji sequences) they are refused like any Cf.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def _in_a_word(text: str, index: int) -> bool:
+    if not 0 < index < len(text) - 1:
+        return False
+    return all(unicodedata.category(text[i])[0] in "LM" for i in (index - 1, index + 1))
+
+
+def single_line(text: str, *, label: str) -> str:
+    """Refuse any character that is not printable on one line (see _NOT_ON_ONE_LINE); the
+    rule of every single-line field, for the forms, the CLI and any later API alike."""
+    for index, ch in enumerate(text):
+        if unicodedata.category(ch) in _NOT_ON_ONE_LINE and not (ch in _JOINERS and _in_a_word(text, index)):
+            raise RuleError(f"{label} must not contain control characters")
+    return text
 
 
 def clean_text(value: str | None, *, label: str, max_length: int, required: bool,
                required_message: str | None = None) -> str:
-    """NFC-normalize, trim (Unicode spaces too), refuse control characters and overlong values."""
-    text = unicodedata.normalize("NFC", value or "").strip()
-    if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
-        raise RuleError(f"{label} must not contain control characters")
+    """NFC-normalize, trim (Unicode spaces too), refuse what is not printable on one line
+    (single_line) and overlong values."""
+    text = single_line(unicodedata.normalize("NFC", value or "").strip(), label=label)
     if not text:
         if required:
             raise RuleError(required_message or f"Enter the {label.lower()}")

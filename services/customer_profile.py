@@ -1,21 +1,23 @@
 """Changes to a customer's profile: edit (with optimistic locking), archive, restore."""
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 from models import Customer
 from models._time import utcnow
-from services.customers import DuplicateEIN
+from services.errors import Conflict
 from services.history import changes_between, record
 
 
-class StaleProfile(Exception):
-    """Someone saved the profile after the version this edit started from."""
+class StaleProfile(Conflict):
+    """Someone saved the profile after the version this edit started from.
+    current_version: None when the write found it (read the customer again after the rollback)."""
 
-    def __init__(self, current_version: int):
-        super().__init__(current_version)
+    message = "Someone else changed this customer at the same time."
+
+    def __init__(self, current_version: int | None = None):
+        super().__init__()
         self.current_version = current_version
 
 
@@ -25,6 +27,7 @@ def update_profile(customer: Customer, values: dict, *, expected_version: int, s
     Returns the changes (empty when nothing changed: no new version, no entry).
     Raises StaleProfile when another save came first, even at the same instant:
     the UPDATE is made "WHERE version = expected_version" (the mapper's version_id_col).
+    An EIN taken meanwhile makes the unit of work raise DuplicateEIN.
     """
     if customer.version != expected_version:
         raise StaleProfile(customer.version)
@@ -40,15 +43,9 @@ def update_profile(customer: Customer, values: dict, *, expected_version: int, s
         customer_id=customer.id, changes=changes, customer_version=customer.version,
     )
     try:
-        db.session.commit()
+        db.session.flush()
     except StaleDataError:
-        db.session.rollback()
-        raise StaleProfile(_current_version(customer.id)) from None
-    except IntegrityError:
-        db.session.rollback()
-        if values.get("ein"):
-            raise DuplicateEIN(values["ein"]) from None
-        raise
+        raise StaleProfile() from None
     return changes
 
 
@@ -74,34 +71,27 @@ def rebase(mine: dict, current: dict, since: list) -> tuple[dict, list[str]]:
     return values, both
 
 
-def _current_version(customer_id: int) -> int:
-    return db.session.scalar(select(Customer.version).where(Customer.id == customer_id))
-
-
-def _lock(customer: Customer) -> None:
-    """Re-read the customer's row, locked until commit (PostgreSQL; SQLite locks on write)."""
-    db.session.refresh(customer, with_for_update=True)
+def _set_archived(customer: Customer, archived: bool, action: str, staff_id: int) -> bool:
+    """One conditional UPDATE: of six archives at once, one changes the row and writes the
+    history entry; the others change nothing (each waits for the row, then finds it done)."""
+    changed = db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id,
+               Customer.archived_at.is_(None) if archived else Customer.archived_at.is_not(None))
+        .values(archived_at=utcnow() if archived else None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.expire(customer, ["archived_at"])
+    if changed:
+        record(partner_id=customer.partner_id, staff_id=staff_id, action=action, customer_id=customer.id)
+    return bool(changed)
 
 
 def archive_customer(customer: Customer, *, staff_id: int) -> bool:
     """Hide the customer from All Customers. False if it already was archived."""
-    _lock(customer)
-    if customer.archived_at is not None:
-        db.session.rollback()
-        return False
-    customer.archived_at = utcnow()
-    record(partner_id=customer.partner_id, staff_id=staff_id, action="customer.archived", customer_id=customer.id)
-    db.session.commit()
-    return True
+    return _set_archived(customer, True, "customer.archived", staff_id)
 
 
 def restore_customer(customer: Customer, *, staff_id: int) -> bool:
     """Show an archived customer in All Customers again. False if it was not archived."""
-    _lock(customer)
-    if customer.archived_at is None:
-        db.session.rollback()
-        return False
-    customer.archived_at = None
-    record(partner_id=customer.partner_id, staff_id=staff_id, action="customer.restored", customer_id=customer.id)
-    db.session.commit()
-    return True
+    return _set_archived(customer, False, "customer.restored", staff_id)

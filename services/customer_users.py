@@ -5,22 +5,27 @@ invitation to the portal, say): _after_add runs in the same transaction.
 """
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Customer, CustomerUser
+from services.errors import Conflict, DomainError, raised_for
 from services.history import changes_between, record
 from services.portal_access import drop_membership, invite_users, move_membership
 
-LAST_USER = "A customer needs at least one user"
+
+@raised_for("uq_customer_users_customer_id_email_key")
+class DuplicateEmail(DomainError):
+    """The email is already a user of this customer (another save came first). The views
+    validate their form again, which names the row and the address."""
+
+    field = "email"
+    message = "Another user of this customer took this email address a moment ago"
 
 
-class DuplicateEmail(Exception):
-    """The email is already a user of this customer (another save came first)."""
-
-
-class LastUser(Exception):
+class LastUser(Conflict):
     """Removing this user would leave the customer with none."""
+
+    message = "A customer needs at least one user"
 
 
 def _lock(customer: Customer) -> None:
@@ -38,22 +43,17 @@ def _subject(user: CustomerUser) -> str:
 
 
 def add_users(customer: Customer, rows: list[dict], *, staff_id: int) -> list[CustomerUser]:
-    """Add users (rows of {"name", "email"}, already validated) in one transaction."""
+    """Add users (rows of {"name", "email"}, already validated) to the unit of work."""
     _lock(customer)
     users = [CustomerUser(customer_id=customer.id, name=row["name"], email=row["email"]) for row in rows]
     db.session.add_all(users)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise DuplicateEmail() from None
+    db.session.flush()
     for user in users:
         record(
             partner_id=customer.partner_id, staff_id=staff_id, action="user.added", customer_id=customer.id,
             subject=_subject(user), changes=changes_between({}, {"name": user.name, "email": user.email}),
         )
     _after_add(customer, users)
-    db.session.commit()
     return users
 
 
@@ -73,16 +73,12 @@ def update_user(user: CustomerUser, *, name: str, email: str, staff_id: int) -> 
     email_changed = user.email != email
     user.name, user.email = name, email
     if email_changed:
+        db.session.flush()  # a twin edit's same new email meets the constraint here, not in a query's autoflush
         move_membership(user)  # the portal login follows the email
     record(
         partner_id=customer.partner_id, staff_id=staff_id, action="user.updated", customer_id=customer.id,
         subject=subject, changes=changes,
     )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise DuplicateEmail() from None
     return changes
 
 
@@ -92,8 +88,7 @@ def remove_user(user: CustomerUser, *, staff_id: int) -> None:
     _lock(customer)
     count = db.session.scalar(select(func.count(CustomerUser.id)).where(CustomerUser.customer_id == customer.id))
     if count <= 1:
-        db.session.rollback()
-        raise LastUser(LAST_USER)
+        raise LastUser()
     record(
         partner_id=customer.partner_id, staff_id=staff_id, action="user.removed", customer_id=customer.id,
         subject=_subject(user),
@@ -101,4 +96,3 @@ def remove_user(user: CustomerUser, *, staff_id: int) -> None:
     )
     drop_membership(user)  # a removed user's unused portal links stop working
     db.session.delete(user)
-    db.session.commit()

@@ -1,15 +1,25 @@
 """Create a customer with its users, once per draft."""
 
-from sqlalchemy.exc import IntegrityError
-
 from extensions import db
 from models import Customer, CustomerUser
+from services.errors import Conflict, DomainError, raised_for
 from services.portal_access import invite_users
 from tenancy import customers
 
 
-class DuplicateEIN(Exception):
+@raised_for("uq_customers_partner_id_ein")
+class DuplicateEIN(DomainError):
     """Another customer of the partner took this EIN meanwhile."""
+
+    field = "ein"
+    message = "Another customer took this EIN a moment ago"
+
+
+@raised_for("uq_customers_partner_id_draft_token")
+class DraftAlreadyCreated(Conflict):
+    """The draft became a customer meanwhile (a double click, a resubmitted POST, a second tab)."""
+
+    message = "This customer was already created."
 
 
 def committed_customer(partner_id: int, draft_token: str) -> Customer | None:
@@ -19,13 +29,11 @@ def committed_customer(partner_id: int, draft_token: str) -> Customer | None:
     )
 
 
-def create_customer(
-    *, partner_id: int, staff_id: int, details: dict, users: list[dict], draft_token: str
-) -> tuple[Customer, bool]:
-    """Write the customer and its users in one transaction.
+def create_customer(*, partner_id: int, staff_id: int, details: dict, users: list[dict], draft_token: str) -> Customer:
+    """Add the customer and its users (and their invitations) to the unit of work.
 
-    Returns (customer, created). A draft that was already committed (a double
-    click, a resubmitted POST, a second tab) returns the existing customer:
+    A draft committed meanwhile makes the unit of work raise DraftAlreadyCreated (or
+    DuplicateEIN, when the EIN's constraint is the one the database checked first):
     the unique (partner_id, draft_token) constraint decides, not the browser.
     """
     customer = Customer(
@@ -33,23 +41,11 @@ def create_customer(
     )
     customer.users = [CustomerUser(name=u["name"], email=u["email"]) for u in users]
     db.session.add(customer)
-    try:
-        db.session.flush()
-        _after_create(customer)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = committed_customer(partner_id, draft_token)
-        if existing is not None:
-            return existing, False
-        if details.get("ein") and db.session.scalar(
-            customers(partner_id).with_only_columns(Customer.id).where(Customer.ein == details["ein"])
-        ):
-            raise DuplicateEIN(details["ein"]) from None
-        raise
-    return customer, True
+    db.session.flush()
+    _after_create(customer)
+    return customer
 
 
 def _after_create(customer: Customer) -> None:
-    """What else a new customer brings, in the same transaction: its users' invitations."""
+    """What else a new customer brings, in the same unit of work: its users' invitations."""
     invite_users(customer.users)

@@ -6,20 +6,32 @@ in both of its foreign keys: a forged id cannot reach across partners.
 
 from sqlalchemy import delete, false, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from keys import tag_key
 from models import Customer, Tag, customer_tags
 from models.tag import COLORS
+from services.errors import Conflict, DomainError, raised_for
 from services.history import changes_between, record
 from tenancy import scoped
 
 SUGGESTIONS = 8
 
 
-class TagNameTaken(Exception):
-    """The partner has a tag of that name (another save came first)."""
+@raised_for("uq_tags_partner_id_name_key")
+class TagNameTaken(DomainError):
+    """The partner has a tag of that name (another save came first). The views validate
+    their form again, which names the tag."""
+
+    field = "name"
+    message = "You already have a tag of that name"
+
+
+@raised_for("fk_customer_tags_partner_id_tags")
+class TagGone(Conflict):
+    """The tag was deleted while this request was putting it on customers or editing it."""
+
+    message = "That tag was deleted a moment ago"
 
 
 # -- reading -----------------------------------------------------------------
@@ -90,26 +102,26 @@ def _tag_values(tag: Tag) -> dict:
     return {"name": tag.name, "color": tag.color, "description": tag.description}
 
 
-def _flush_or_taken() -> None:
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise TagNameTaken() from None
+def _lock(tag: Tag, *, shared: bool = False) -> None:
+    """Lock the tag's row until commit (PostgreSQL; SQLite serializes writers): a delete
+    takes it exclusively and waits for the requests putting the tag on customers, which
+    share it; whoever comes second finds the tag gone (TagGone) or counts what was added."""
+    locked = db.session.scalar(select(Tag.id).where(Tag.id == tag.id).with_for_update(read=shared))
+    if locked is None:
+        raise TagGone()
 
 
-def _new_tag(partner_id: int, staff_id: int, name: str, color: str, description: str | None) -> Tag:
-    tag = Tag(partner_id=partner_id, created_by_id=staff_id, name=name, color=color, description=description or None)
-    db.session.add(tag)
-    _flush_or_taken()
-    record(partner_id=partner_id, staff_id=staff_id, action="tag.created", subject=name,
+def _created(tag: Tag, staff_id: int) -> None:
+    record(partner_id=tag.partner_id, staff_id=staff_id, action="tag.created", subject=tag.name,
            changes=changes_between({}, _tag_values(tag)))
-    return tag
 
 
 def create_tag(partner_id: int, *, staff_id: int, name: str, color: str, description: str | None = None) -> Tag:
-    tag = _new_tag(partner_id, staff_id, name, color, description)
-    db.session.commit()
+    """A name taken meanwhile makes the unit of work raise TagNameTaken."""
+    tag = Tag(partner_id=partner_id, created_by_id=staff_id, name=name, color=color, description=description or None)
+    db.session.add(tag)
+    db.session.flush()
+    _created(tag, staff_id)
     return tag
 
 
@@ -119,16 +131,17 @@ def update_tag(tag: Tag, *, staff_id: int, name: str, color: str, description: s
     changes = changes_between(before, {"name": name, "color": color, "description": description or None})
     if not changes:
         return []
+    _lock(tag)
     tag.name, tag.color, tag.description = name, color, description or None
-    _flush_or_taken()
+    db.session.flush()
     record(partner_id=tag.partner_id, staff_id=staff_id, action="tag.updated", subject=before["name"],
            changes=changes)
-    db.session.commit()
     return changes
 
 
 def delete_tag(tag: Tag, *, staff_id: int) -> int:
     """Delete the tag and take it off its customers. Returns how many lost it."""
+    _lock(tag)
     removed = db.session.execute(
         delete(customer_tags)
         .where(customer_tags.c.partner_id == tag.partner_id, customer_tags.c.tag_id == tag.id)
@@ -140,23 +153,22 @@ def delete_tag(tag: Tag, *, staff_id: int) -> int:
                  {"field": "customers", "before": len(removed), "after": 0}],
     )
     db.session.delete(tag)
-    db.session.commit()
     return len(removed)
 
 
 # -- tags on customers (one entry in each customer's history) --------------------
 
-def _insert_ignoring_existing(rows: list[dict]):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING customer_id: only the new pairs come back,
-    so two requests applying the same tag at once make one entry, not an error."""
+def _insert_ignoring_existing(table, rows: list[dict], returned):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING `returned`: only the new rows come back,
+    so two requests making the same row at once make it once, not an error."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = postgresql.insert(customer_tags).on_conflict_do_nothing()
+        statement = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        statement = sqlite.insert(customer_tags).on_conflict_do_nothing()
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - the two databases we run on
-        statement = insert(customer_tags)
-    return db.session.scalars(statement.values(rows).returning(customer_tags.c.customer_id)).all()
+        statement = insert(table)
+    return db.session.scalars(statement.values(rows).returning(returned)).all()
 
 
 def _record_on_customers(tag: Tag, customer_ids, action: str, staff_id: int) -> None:
@@ -169,10 +181,10 @@ def add_tag_to_customers(tag: Tag, customer_ids: list[int], *, staff_id: int) ->
     """Put the tag on these customers (of the tag's partner). Returns how many did not have it."""
     if not customer_ids:
         return 0
+    _lock(tag, shared=True)
     rows = [{"partner_id": tag.partner_id, "customer_id": cid, "tag_id": tag.id} for cid in customer_ids]
-    added = _insert_ignoring_existing(rows)
+    added = _insert_ignoring_existing(customer_tags, rows, customer_tags.c.customer_id)
     _record_on_customers(tag, added, "tag.added", staff_id)
-    db.session.commit()
     return len(added)
 
 
@@ -190,7 +202,6 @@ def remove_tag_from_customers(tag: Tag, customer_ids: list[int], *, staff_id: in
         .returning(customer_tags.c.customer_id)
     ).all()
     _record_on_customers(tag, removed, "tag.removed", staff_id)
-    db.session.commit()
     return len(removed)
 
 
@@ -198,13 +209,15 @@ def apply_by_name(customer: Customer, name: str, *, staff_id: int) -> tuple[Tag,
     """Put the tag of that name on the customer, creating the tag if the partner has none.
     Returns (tag, created, 1 if the customer did not have it yet else 0)."""
     tag = find_tag_by_name(customer.partner_id, name)
-    created = tag is None
-    if created:
-        try:
-            tag = _new_tag(customer.partner_id, staff_id, name, next_color(customer.partner_id), None)
-        except TagNameTaken:  # made by someone else a moment ago: use theirs
-            tag = find_tag_by_name(customer.partner_id, name)
-            created = False
+    created = False
+    if tag is None:  # insert-or-get: a tag of that name made a moment ago by someone else is used
+        row = {"partner_id": customer.partner_id, "created_by_id": staff_id, "name": name, "name_key": tag_key(name),
+               "color": next_color(customer.partner_id), "description": None}
+        made = _insert_ignoring_existing(Tag.__table__, [row], Tag.__table__.c.id)
+        tag = db.session.get(Tag, made[0]) if made else find_tag_by_name(customer.partner_id, name)
+        created = bool(made)
+        if created:
+            _created(tag, staff_id)
     return tag, created, add_tag_to_customers(tag, [customer.id], staff_id=staff_id)
 
 

@@ -11,6 +11,7 @@ from keys import email_key
 from models import Customer, CustomerUser, HistoryEntry, StaffUser, Tag, customer_tags
 from services import tags as tag_service
 from services.customers import create_customer
+from unit_of_work import unit_of_work
 
 PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
 DETAILS = {
@@ -27,8 +28,8 @@ DETAILS = {
 
 def make_customer(app, staff, users=(("Ann Lee", "ann@example.com"),), **details) -> int:
     """A customer made by Create Customer, with its users. Returns its id."""
-    with app.app_context():
-        customer, _ = create_customer(
+    with app.app_context(), unit_of_work():
+        customer = create_customer(
             partner_id=staff.partner_id, staff_id=staff.id, details={**DETAILS, **details},
             users=[{"name": n, "email": e} for n, e in users], draft_token=secrets.token_hex(16),
         )
@@ -37,13 +38,15 @@ def make_customer(app, staff, users=(("Ann Lee", "ann@example.com"),), **details
 
 def make_tag(app, staff, name, color="blue", description=None) -> int:
     with app.app_context():
-        return tag_service.create_tag(
-            staff.partner_id, staff_id=staff.id, name=name, color=color, description=description
-        ).id
+        with unit_of_work():
+            tag = tag_service.create_tag(
+                staff.partner_id, staff_id=staff.id, name=name, color=color, description=description
+            )
+        return tag.id
 
 
 def tag_customers(app, staff, tag_id, customer_ids) -> None:
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         tag = db.session.get(Tag, tag_id)
         tag_service.add_tag_to_customers(tag, list(customer_ids), staff_id=staff.id)
 

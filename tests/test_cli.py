@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from conftest import Auth
@@ -77,6 +78,14 @@ def test_create_partner_refuses_a_short_password_and_a_bad_email(app, runner):
         assert bad.exit_code == 2 and "not a valid email address" in bad.output, email
     nameless = runner.invoke(args=["create-partner", " ", "a@example.com", "--password", "a long enough password"])
     assert nameless.exit_code == 2 and "name" in nameless.output
+    assert count(app, StaffUser) == 0 and count(app, Partner) == 0
+
+
+@pytest.mark.parametrize("name", ["Acme\nIT", "Acme\u2028IT", "Acme\x00IT"])
+def test_create_partner_refuses_a_name_that_is_not_one_line(app, runner, name):
+    """Its name goes into every invitation's subject: a line break there would fail them all."""
+    result = runner.invoke(args=["create-partner", name, "a@example.com", "--password", "a long enough password"])
+    assert result.exit_code == 2 and "Partner name must not contain control characters" in result.output
     assert count(app, StaffUser) == 0 and count(app, Partner) == 0
 
 

@@ -25,6 +25,7 @@ from conftest import Auth
 from extensions import db
 from models import Customer, Tag
 from services import customer_profile
+from unit_of_work import unit_of_work
 
 EDIT_FORM = dict(DETAILS)
 
@@ -235,7 +236,7 @@ def test_a_stale_edit_is_refused_with_what_changed_meanwhile(app, client, signed
 
 def test_a_field_both_changed_keeps_my_value_and_says_so(app, signed_in, partner, customer_id):
     page = signed_in.get(f"/customers/{customer_id}/edit").text
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.update_profile(db.session.get(Customer, customer_id), {"legal_name": "NW Holdings"},
                                         expected_version=1, staff_id=partner.id)
     response = post(signed_in, f"/customers/{customer_id}/edit", edit_data(page, legal_name="NW Dental Inc"),
@@ -248,7 +249,7 @@ def test_a_field_both_changed_keeps_my_value_and_says_so(app, signed_in, partner
 
 def test_a_stale_edit_with_a_mistake_shows_the_conflict_and_the_mistake(app, signed_in, partner, customer_id):
     page = signed_in.get(f"/customers/{customer_id}/edit").text
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.update_profile(db.session.get(Customer, customer_id), {"legal_name": "NW Holdings"},
                                         expected_version=1, staff_id=partner.id)
     response = post(signed_in, f"/customers/{customer_id}/edit", edit_data(page, postal_code="10001"),
@@ -261,7 +262,7 @@ def test_a_stale_edit_with_a_mistake_shows_the_conflict_and_the_mistake(app, sig
 
 def test_a_stale_edit_with_htmx_gets_the_conflict_in_the_fragment(app, signed_in, partner, customer_id):
     page = signed_in.get(f"/customers/{customer_id}/edit").text
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.update_profile(db.session.get(Customer, customer_id), {"legal_name": "NW LLC"},
                                         expected_version=1, staff_id=partner.id)
     response = htmx_post(signed_in, f"/customers/{customer_id}/edit", edit_data(page),
@@ -492,7 +493,8 @@ def test_two_removals_at_once_still_leave_one_user(app, partner, customer_id):
             user.customer  # noqa: B018 - load before racing
             barrier.wait()
             try:
-                customer_users.remove_user(user, staff_id=partner.id)
+                with unit_of_work():
+                    customer_users.remove_user(user, staff_id=partner.id)
                 outcomes.append("removed")
             except customer_users.LastUser:
                 outcomes.append("refused")

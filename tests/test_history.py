@@ -20,12 +20,13 @@ from models import Customer, CustomerUser, HistoryEntry, Tag
 from services import customer_profile, customer_users, history
 from services import tags as tag_service
 from services.customers import DuplicateEIN
+from unit_of_work import unit_of_work
 
 
 def test_history_tab_shows_who_changed_what_and_when_newest_first(app, signed_in, partner):
     customer_id = make_customer(app, partner)
     dana = second_staff(app, partner)
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer = db.session.get(Customer, customer_id)
         customer_profile.update_profile(customer, {"city": "Round Rock", "postal_code": "78664", "country": "US"},
                                         expected_version=1, staff_id=dana.id)
@@ -54,9 +55,9 @@ def test_a_change_that_fails_leaves_no_history(app, partner):
     make_customer(app, partner, company="Quick Co", ein="12-3456789")
     with app.app_context():
         customer = db.session.get(Customer, mine)
-        with pytest.raises(DuplicateEIN):  # taken by another customer, as by a request a moment before
+        with pytest.raises(DuplicateEIN), unit_of_work():  # taken by another customer, as by a request a moment before
             customer_profile.update_profile(customer, {"ein": "12-3456789"}, expected_version=1, staff_id=partner.id)
-        with pytest.raises(customer_users.DuplicateEmail):
+        with pytest.raises(customer_users.DuplicateEmail), unit_of_work():
             customer_users.add_users(db.session.get(Customer, mine), [{"name": "Ann", "email": "ann@example.com"}],
                                      staff_id=partner.id)
     customer = load_customer(app, mine)
@@ -69,7 +70,7 @@ def test_a_refused_last_user_removal_leaves_no_history(app, partner):
     customer_id = make_customer(app, partner)
     with app.app_context():
         user = db.session.scalar(select(CustomerUser).where(CustomerUser.customer_id == customer_id))
-        with pytest.raises(customer_users.LastUser):
+        with pytest.raises(customer_users.LastUser), unit_of_work():
             customer_users.remove_user(user, staff_id=partner.id)
     assert history_of(app, customer_id) == []
 
@@ -80,9 +81,10 @@ def test_renaming_or_deleting_a_tag_writes_one_entry_whatever_the_customers(app,
     tag_customers(app, partner, tag_id, ids)
     with app.app_context():
         before = db.session.query(HistoryEntry).count()
-        tag = db.session.get(Tag, tag_id)
-        tag_service.update_tag(tag, staff_id=partner.id, name="VIPs", color="purple", description=None)
-        tag_service.delete_tag(db.session.get(Tag, tag_id), staff_id=partner.id)
+        with unit_of_work():
+            tag = db.session.get(Tag, tag_id)
+            tag_service.update_tag(tag, staff_id=partner.id, name="VIPs", color="purple", description=None)
+            tag_service.delete_tag(db.session.get(Tag, tag_id), staff_id=partner.id)
         assert db.session.query(HistoryEntry).count() == before + 2
     log = history_of(app, partner_id=partner.partner_id)
     assert [a for a, _s, _c in log] == ["tag.created", "tag.updated", "tag.deleted"]
@@ -95,8 +97,10 @@ def test_history_pages_through_long_histories(app, signed_in, partner):
     with app.app_context():
         tag = db.session.get(Tag, tag_id)
         for _ in range(30):  # 60 entries
-            tag_service.add_tag_to_customers(tag, [customer_id], staff_id=partner.id)
-            tag_service.remove_tag_from_customers(tag, [customer_id], staff_id=partner.id)
+            with unit_of_work():
+                tag_service.add_tag_to_customers(tag, [customer_id], staff_id=partner.id)
+            with unit_of_work():
+                tag_service.remove_tag_from_customers(tag, [customer_id], staff_id=partner.id)
     first = signed_in.get(f"/customers/{customer_id}/history").text
     assert first.count('class="history-entry"') == history.PAGE_SIZE
     assert "Added the customer" not in first

@@ -13,7 +13,16 @@ from smtp_server import SmtpServer, free_port
 from sqlalchemy import func, select, update
 
 from extensions import db
-from mailer import BATCH, LEASE, MAX_ATTEMPTS, deliver_due, deliver_round, latest_status, queue_email
+from mailer import (
+    BATCH,
+    LEASE,
+    MAX_ATTEMPTS,
+    UnsendableHeader,
+    deliver_due,
+    deliver_round,
+    latest_status,
+    queue_email,
+)
 from models import DeliveryAttempt, OutboxEmail
 from models._time import utcnow
 
@@ -108,6 +117,27 @@ def test_an_email_queued_in_a_rolled_back_transaction_is_never_sent(app, smtp_se
 def test_a_subject_with_a_line_break_is_refused_when_queued(app):
     with app.app_context(), pytest.raises(ValueError, match="line break"):
         queue_email(to="ann@example.com", subject="Hi\nBcc: eve@example.com", text="x", html="x")
+
+
+@pytest.mark.parametrize(("headers", "field"), [
+    ({"subject": "Acme\u2028Co invites you"}, "subject"),  # the email package refuses U+2028
+    ({"subject": "Acme\u2029Co"}, "subject"),
+    ({"subject": "Hi\x00there"}, "subject"),
+    ({"to": "Ann <ann@@example.com>"}, "to"),
+    ({"to": "ann@example.com\u0085"}, "to"),
+])
+def test_a_header_the_email_package_would_refuse_is_refused_when_queued(app, headers, field):
+    with app.app_context():
+        with pytest.raises(UnsendableHeader) as refused:
+            queue_email(**{"to": "ann@example.com", "subject": "Hi", **headers}, text="x", html="x")
+        assert refused.value.field == field and "An email's " + field in refused.value.message
+        assert db.session.scalar(select(OutboxEmail.id)) is None
+
+
+def test_a_sender_the_email_package_would_refuse_is_refused_when_queued(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Acme\u2028Billing <billing@acme.example.com>")
+    with app.app_context(), pytest.raises(UnsendableHeader, match="An email's from"):
+        queue_email(to="ann@example.com", subject="Hi", text="x", html="x")
 
 
 def test_latest_status_follows_the_newest_email_with_the_ref(app, smtp_server):

@@ -13,6 +13,7 @@ from models import AccessToken, Customer, CustomerUser, PortalAccount
 from models._time import utcnow
 from models.outbox import OutboxEmail
 from services import portal_access
+from unit_of_work import unit_of_work
 
 GOOD_PASSWORD = "violet tractor umbrella"
 
@@ -357,7 +358,8 @@ def test_users_added_later_are_invited_in_the_same_transaction(app, partner):
 
     with app.test_request_context():
         customer = _customer_with_user(partner)
-        add_users(customer, [{"name": "Yan", "email": "yan@example.com"}], staff_id=partner.id)
+        with unit_of_work():
+            add_users(customer, [{"name": "Yan", "email": "yan@example.com"}], staff_id=partner.id)
     (email,) = emails_to(app, "yan@example.com")
     assert link_in(app, email).startswith("/portal/set-password/")
 
@@ -442,7 +444,8 @@ def test_a_removed_users_link_stops_working(app, partner, portal_client):
         db.session.commit()
         portal_access.invite_users(customer.users)
         db.session.commit()
-        remove_user(customer.users[1], staff_id=partner.id)
+        with unit_of_work():
+            remove_user(customer.users[1], staff_id=partner.id)
     assert portal_client.get(link_in(app, emails_to(app, "yan@example.com")[-1])).status_code == 410
     assert set_password(portal_client, link_in(app, emails_to(app, "zoe@example.com")[-1])).status_code == 303
 

@@ -365,6 +365,40 @@ def test_text_must_not_contain_control_characters(typed):
     refuses(company, typed, match=exactly("Company must not contain control characters"))
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["Acme\u2028Co",  # line separator (Zl): an email subject cannot carry it
+     "Acme\u2029Co",  # paragraph separator (Zp)
+     "Acme\rCo", "Acme\x0bCo", "Acme\x0cCo", "Acme\x1cCo",  # what str.splitlines() also splits on
+     "Acme\x7f", "Ac\x9bme",  # DEL and a C1 control
+     "Acme\u2066Co\u2069",  # bidi isolates (Cf)
+     "Acme\u00adCo",  # soft hyphen (Cf), invisible
+     "\u200dAcme",  # a joiner at a word's edge
+     "Acme \u200cCo",  # a non-joiner beside a space
+     "\U0001f468\u200d\U0001f4bb Co",  # an emoji ZWJ sequence: not letters
+     "Acme\U000e0041"],  # a tag character (Cf)
+)
+def test_single_line_fields_refuse_what_is_not_printable_on_one_line(typed):
+    refuses(company, typed, match=exactly("Company must not contain control characters"))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian "I want": ZWNJ inside the word
+     "\u0915\u094d\u200d\u0937",  # Devanagari with a ZWJ between letters and marks
+     "Acme\u2028",  # surrounding line breaks are whitespace, stripped first
+     "\u2029\nAcme Co\n"],
+)
+def test_joiners_inside_words_and_surrounding_whitespace_are_kept_or_stripped(typed):
+    assert company(typed) == typed.strip()
+
+
+def test_the_cli_and_the_forms_share_the_single_line_rule():
+    assert rules.single_line("Acme IT", label="Partner name") == "Acme IT"
+    refuses(rules.single_line, "Acme\nIT", label="Partner name", match=exactly(
+        "Partner name must not contain control characters"))
+
+
 @pytest.mark.parametrize(("label", "message"), [("Address", "Enter the address"), ("City", "Enter the city"),
                                                 ("Name", "Enter the name"), ("Legal name", "Enter the legal name")])
 @pytest.mark.parametrize("typed", ["", "   ", "\u00a0\u2003", None])

@@ -21,6 +21,7 @@ from extensions import db
 from models import Customer, Tag, customer_tags
 from models.tag import COLORS
 from services import customer_profile
+from unit_of_work import unit_of_work
 
 CSS = Path(__file__).parent.parent / "static" / "css" / "app.css"
 
@@ -44,7 +45,7 @@ def test_tags_page_lists_tags_with_how_many_customers_carry_them(app, signed_in,
     make_tag(app, partner, "Unused", "gray")
     ids = [make_customer(app, partner, company=f"Co {i}", ein=None) for i in range(3)]
     tag_customers(app, partner, vip, ids)
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.archive_customer(db.session.get(Customer, ids[0]), staff_id=partner.id)
     html = signed_in.get("/tags").text
     assert re.search(r'<span class="chip tag-purple">VIP</span>', html) and "Top accounts" in html
@@ -139,7 +140,7 @@ def test_deleting_asks_first_saying_how_many_customers_lose_it(app, signed_in, p
     tag = make_tag(app, partner, "VIP")
     ids = [make_customer(app, partner, company=f"Co {i}", ein=None) for i in range(3)]
     tag_customers(app, partner, tag, ids)
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.archive_customer(db.session.get(Customer, ids[2]), staff_id=partner.id)
     confirm = signed_in.get(f"/tags/{tag}/delete").text
     assert "2 customers will lose this tag (and 1 archived customer)." in confirm
@@ -313,7 +314,7 @@ def test_chips_cost_one_query_for_the_whole_page(app, signed_in, partner):
 
 
 def test_archived_customers_show_only_when_asked(app, signed_in, partner, tagged):
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer_profile.archive_customer(db.session.get(Customer, tagged["Beta"]), staff_id=partner.id)
     assert companies(signed_in.get("/customers").text) == ["Alpha", "Delta", "Gamma"]
     archived = signed_in.get("/customers?archived=1").text

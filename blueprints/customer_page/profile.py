@@ -5,10 +5,12 @@ from flask_login import current_user
 
 from blueprints.blur import CheckUrls, answer_check
 from blueprints.customer_page.shell import bp, done, register_tab, render_page
+from forms import show_error
 from forms.customer_page import ProfileForm
 from services import customer_profile, history
 from services.customers import DuplicateEIN
 from tenancy import get_customer_or_404
+from unit_of_work import unit_of_work
 
 register_tab(bp, "profile", "Profile", "", "customers/_profile.html", order=10, titled=False)
 
@@ -51,14 +53,16 @@ def save(customer_id: int):
     if not valid:
         return _render_edit(customer, form, status=422)
     try:
-        changes = customer_profile.update_profile(
-            customer, form.cleaned(), expected_version=started_from, staff_id=current_user.id
-        )
+        with unit_of_work():
+            changes = customer_profile.update_profile(
+                customer, form.cleaned(), expected_version=started_from, staff_id=current_user.id
+            )
     except customer_profile.StaleProfile as stale:  # saved by someone else at this very moment
-        return _render_conflict(get_customer_or_404(customer_id), form, started_from, stale.current_version)
-    except DuplicateEIN:
         customer = get_customer_or_404(customer_id)
-        form.ein.errors = ["Another customer took this EIN a moment ago"]
+        return _render_conflict(customer, form, started_from, stale.current_version or customer.version)
+    except DuplicateEIN as error:
+        customer = get_customer_or_404(customer_id)
+        show_error(form, error)
         return _render_edit(customer, form, status=422)
     message = "Profile saved" if changes else "Nothing changed"
     return done(customer, "profile", message, "success" if changes else "info", focus="edit-profile")
@@ -102,6 +106,7 @@ def restore(customer_id: int):
                                "{} is restored. It shows in All Customers again.")
 
 
+@unit_of_work()
 def _archive_or_restore(customer_id: int, change, message: str):
     customer = get_customer_or_404(customer_id)
     if change(customer, staff_id=current_user.id):

@@ -11,6 +11,7 @@ from blueprints.customer_page.shell import bp, posted_tab, render_page, tab_url
 from forms.tags import ApplyTagForm
 from services import tags
 from tenancy import get_customer_or_404
+from unit_of_work import unit_of_work
 from web import is_partial
 
 
@@ -37,6 +38,7 @@ def tag_suggestions(customer_id: int):
 
 
 @bp.post("/tags")
+@unit_of_work()
 def apply_tag(customer_id: int):
     customer = get_customer_or_404(customer_id)
     form = ApplyTagForm(prefix="tag")
@@ -63,6 +65,7 @@ def apply_tag(customer_id: int):
 
 
 @bp.post("/tags/<int:tag_id>/remove")
+@unit_of_work()
 def remove_tag(customer_id: int, tag_id: int):
     customer = get_customer_or_404(customer_id)
     tag = tags.find_tag(customer.partner_id, tag_id)

@@ -8,11 +8,13 @@ from blueprints.blur import CheckUrls, answer_check
 from blueprints.customer_page.shell import bp, done, register_tab, render_page
 from blueprints.rows import row_action
 from extensions import db
+from forms import show_error
 from forms.customer_page import AddUsersForm, UserEditForm
 from forms.rows import focus_id
 from models import CustomerUser
 from services import customer_users, portal_access
 from tenancy import get_customer_or_404
+from unit_of_work import unit_of_work
 
 
 def users_context(customer) -> dict:
@@ -81,11 +83,13 @@ def _save_new_users(customer, form):
     if not form.validate():
         return _render_add_users(customer, form, status=422)
     try:
-        added = customer_users.add_users(customer, form.cleaned(), staff_id=current_user.id)
-    except customer_users.DuplicateEmail:
+        with unit_of_work():
+            added = customer_users.add_users(customer, form.cleaned(), staff_id=current_user.id)
+    except customer_users.DuplicateEmail as error:
         customer = get_customer_or_404(customer.id)
         form = _add_users_form(customer)
-        form.validate()  # names the email someone added meanwhile
+        if form.validate():  # names the email someone added meanwhile
+            show_error(form, error)
         return _render_add_users(customer, form, status=422)
     message = f"Added {added[0].name}" if len(added) == 1 else f"Added {len(added)} users"
     return done(customer, "users", message, focus="add-users")
@@ -132,13 +136,16 @@ def save_user(customer_id: int, user_id: int):
     if not form.validate():
         return _render_user_edit(customer, user, form, status=422)
     try:
-        changes = customer_users.update_user(
-            user, name=form.name.data, email=form.email.data, staff_id=current_user.id
-        )
-    except customer_users.DuplicateEmail:
+        with unit_of_work():
+            changes = customer_users.update_user(
+                user, name=form.name.data, email=form.email.data, staff_id=current_user.id
+            )
+    except customer_users.DuplicateEmail as error:
         customer = get_customer_or_404(customer_id)
         user = _user_or_404(customer, user_id)
-        form.email.errors = [f"{form.email.data} is already a user of this customer"]
+        form = _user_form(user)
+        if form.validate():  # names the email someone saved meanwhile
+            show_error(form, error)
         return _render_user_edit(customer, user, form, status=422)
     message = f"Saved {user.name}" if changes else "Nothing changed"
     return done(customer, "users", message, "success" if changes else "info", focus=f"edit-user-{user.id}")
@@ -153,11 +160,11 @@ def check_user(customer_id: int, user_id: int, name: str):
 
 
 @bp.post("/users/<int:user_id>/invite")
+@unit_of_work()
 def resend_invitation(customer_id: int, user_id: int):
     customer = get_customer_or_404(customer_id)
     user = _user_or_404(customer, user_id)
     portal_access.resend_invitation(user)
-    db.session.commit()
     return done(customer, "users", f"Invitation sent again to {user.email}. The earlier link no longer works.")
 
 
@@ -177,9 +184,10 @@ def remove_user(customer_id: int, user_id: int):
     user = _user_or_404(customer, user_id)
     name = user.name
     try:
-        customer_users.remove_user(user, staff_id=current_user.id)
+        with unit_of_work():
+            customer_users.remove_user(user, staff_id=current_user.id)
     except customer_users.LastUser as error:
         customer = get_customer_or_404(customer_id)
-        flash(str(error), "error")
-        return render_page(customer, "users", status=409)
+        flash(error.message, "error")
+        return render_page(customer, "users", status=error.status)
     return done(customer, "users", f"Removed {name}", focus="users-title")

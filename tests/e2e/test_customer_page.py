@@ -10,6 +10,7 @@ from e2e.conftest import assert_no_axe_violations
 from extensions import db
 from models import Customer
 from services import customer_profile
+from unit_of_work import unit_of_work
 
 
 def test_partner_edits_the_profile_in_place_with_a_mistake_and_its_fix(app, signed_in_page, partner):
@@ -76,7 +77,7 @@ def test_a_second_save_of_a_stale_form_shows_what_changed(app, signed_in_page, p
     page = signed_in_page
     customer_id = make_customer(app, partner)
     page.goto(f"/customers/{customer_id}/edit")
-    with app.app_context():  # another staff user saves meanwhile
+    with app.app_context(), unit_of_work():  # another staff user saves meanwhile
         customer_profile.update_profile(db.session.get(Customer, customer_id), {"legal_name": "NW Holdings"},
                                         expected_version=1, staff_id=partner.id)
     page.fill("#city", "Round Rock")

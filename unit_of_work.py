@@ -1,0 +1,119 @@
+"""One unit of work per request (or per item of a CLI job): the one place that commits.
+
+Services add, change and flush rows but never commit or roll back. A view wraps what it
+changes in `with unit_of_work():` (or decorates itself with `@unit_of_work()`): at the end
+the work is flushed and committed once, and only if something was written; any error rolls
+all of it back. An IntegrityError met there (a concurrent request took the same EIN,
+email or tag name first) becomes the DomainError registered for its constraint
+(services.errors.raised_for), or a Conflict: the one place that turns a constraint into a
+field's message.
+"""
+
+import logging
+import re
+from contextlib import ContextDecorator
+
+from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from extensions import db
+from services.errors import CONSTRAINTS, Conflict, DomainError
+
+log = logging.getLogger(__name__)
+
+_DEPTH = "unit_of_work_depth"
+_WROTE = "unit_of_work_wrote"
+
+
+class unit_of_work(ContextDecorator):  # noqa: N801 - reads as a statement: `with unit_of_work():`
+    """Commit once at the end if anything was written; roll back on any error.
+    Nested units join the outermost one, which alone commits."""
+
+    def __enter__(self):
+        info = db.session.info
+        info[_DEPTH] = info.get(_DEPTH, 0) + 1
+        if info[_DEPTH] == 1:
+            info[_WROTE] = False
+        return self
+
+    def __exit__(self, kind, error, _traceback) -> bool:
+        session = db.session
+        session.info[_DEPTH] -= 1
+        if session.info[_DEPTH]:
+            return False  # the outer unit decides
+        try:
+            if error is None:
+                session.flush()  # a constraint met here is still this unit's to report
+                if session.info.pop(_WROTE, False):
+                    session.commit()
+                else:
+                    session.rollback()  # only read: nothing to commit
+                return False
+        except IntegrityError as integrity:
+            session.rollback()
+            translated = domain_error(integrity)
+            if translated is integrity:
+                raise
+            raise translated from integrity
+        except BaseException:
+            session.rollback()
+            raise
+        session.rollback()
+        if isinstance(error, IntegrityError) and (translated := domain_error(error)) is not error:
+            raise translated from error
+        return False
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+# SQLite names the columns, not the constraint: "UNIQUE constraint failed: tags.partner_id, tags.name_key".
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
+
+
+def constraint_name(error: IntegrityError) -> str | None:
+    diag = getattr(error.orig, "diag", None)  # psycopg: PostgreSQL says which constraint
+    if diag is not None:
+        return diag.constraint_name
+    match = _SQLITE_UNIQUE.match(str(error.orig))
+    if not match:
+        return None
+    columns = [part.strip().split(".") for part in match.group(1).split(",")]
+    table = db.metadata.tables.get(columns[0][0])
+    if table is None:
+        return None
+    wanted = [column for _table, column in columns]
+    unique = [c for c in table.constraints if isinstance(c, UniqueConstraint | PrimaryKeyConstraint)]
+    for constraint in (*unique, *(index for index in table.indexes if index.unique)):
+        if [c.name for c in constraint.columns] == wanted:
+            return constraint.name
+    return None
+
+
+def _is_race(error: IntegrityError) -> bool:
+    """A unique or foreign-key violation: two requests met; anything else is a bug."""
+    code = getattr(error.orig, "sqlstate", None)
+    if code is not None:
+        return code in ("23505", "23503")
+    return str(error.orig).startswith(("UNIQUE constraint failed", "FOREIGN KEY constraint failed"))
+
+
+def domain_error(error: IntegrityError) -> DomainError | IntegrityError:
+    """The error registered for the violated constraint; a Conflict for another unique or
+    foreign-key violation; anything else (NOT NULL, CHECK) is a bug and stays itself."""
+    name = constraint_name(error)
+    if name in CONSTRAINTS:
+        return CONSTRAINTS[name]()
+    if _is_race(error):
+        log.warning("concurrent write refused by %s: %s", name or "a constraint", error.orig)
+        return Conflict()
+    return error
