@@ -7,9 +7,11 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request, url_for
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from extensions import db, login_manager
 from models import PortalAccount, StaffUser
+from request_input import int_value, safe_next
 from templating import install_template_helpers
 
 CSP = "; ".join(
@@ -25,6 +27,7 @@ CSP = "; ".join(
     ]
 )
 ONE_YEAR = 365 * 24 * 3600
+HSTS = "max-age=63072000; includeSubDomains"  # two years
 compress = Compress()
 
 
@@ -44,9 +47,17 @@ def install_web_defaults(app: Flask) -> None:
     def load_user(user_id: str):
         kind, _, raw_id = user_id.partition(":")
         model = {"staff": StaffUser, "portal": PortalAccount}.get(kind)
-        if model is not None and raw_id.isdigit():
-            return db.session.get(model, int(raw_id))
+        number = int_value(raw_id, low=1)
+        if model is not None and number is not None:
+            return db.session.get(model, number)
         return None
+
+    # Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones the
+    # nearest of them appended; with none, X-Forwarded-* headers are anybody's and ignored.
+    # Not X-Forwarded-Host: the proxy passes Host on as it is.
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR  # static URLs carry a fingerprint
     install_template_helpers(app)
@@ -80,8 +91,8 @@ def install_web_defaults(app: Flask) -> None:
         if urlsplit(response.headers.get("Location", "")).path != login:
             return response
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = current.path + (f"?{current.query}" if current.query else "")
-        if current.netloc != request.host or not back.startswith("/"):
+        back = safe_next(current.path + (f"?{current.query}" if current.query else ""), url_for("customers.index"))
+        if current.netloc != request.host:
             back = url_for("customers.index")
         response.status_code = 401
         response.set_data(b"")
@@ -98,4 +109,7 @@ def install_web_defaults(app: Flask) -> None:
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         response.vary.add("HX-Request-Type")
+        if app.config["APP_ENV"] == "production":
+            # Sent over plain HTTP too: TLS ends at the proxy, and browsers heed it only over HTTPS.
+            response.headers["Strict-Transport-Security"] = HSTS
         return response

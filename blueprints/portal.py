@@ -21,6 +21,7 @@ from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm
 from keys import email_key
 from models import Customer, CustomerUser, PortalAccount, StaffUser
 from models._time import utcnow
+from request_input import safe_next
 from services import portal_access
 from services.portal_access import LinkError
 
@@ -74,7 +75,7 @@ def login():
             session.clear()
             login_user(account)
             current_app.session_interface.regenerate(session)
-            return redirect(url_for(".home"), code=303)
+            return redirect(safe_next(request.args.get("next"), url_for(".home")), code=303)
         g.sign_in_failed = True
         form.form_errors.append(BAD_CREDENTIALS)
     status = 422 if form.errors or form.form_errors else 200
