@@ -5,6 +5,7 @@ from sqlalchemy import event
 
 from config import load_config
 from extensions import csrf, db, limiter, login_manager, migrate, server_session
+from request_input import install_request_input
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -12,6 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    install_request_input(app)
     if app.config["SESSION_TYPE"] == "redis":
         import redis
 

@@ -1,6 +1,7 @@
 """Configuration, read from the environment once, when the app is created."""
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +34,14 @@ def _secret_key(instance_path: Path, production: bool) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _trusted_proxies() -> int:
+    # How many proxies in front of the app append to X-Forwarded-For (0: none, the header is ignored).
+    raw = os.environ.get("TRUSTED_PROXIES", "").strip() or "0"
+    if not re.fullmatch(r"[0-9]{1,2}", raw):
+        raise ConfigError("TRUSTED_PROXIES must be a whole number of proxies, from 0 to 99.")
+    return int(raw)
 
 
 def load_config(instance_path: str) -> dict:
@@ -76,6 +85,7 @@ def load_config(instance_path: str) -> dict:
         # 200 users of 450 bytes fit many times over; anything larger is refused (413).
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "TRUSTED_PROXIES": _trusted_proxies(),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "").strip(),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25") or 25),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),

@@ -23,6 +23,7 @@ from extensions import db, limiter
 from models import PortalAccount, StaffUser
 from models._time import utcnow
 from models.login import verify_password
+from request_input import int_value
 from unit_of_work import unit_of_work
 
 BAD_CREDENTIALS = "The email address or password is not right"
@@ -84,9 +85,10 @@ def sign_out() -> None:
 def load_login(user_id: str):
     kind, _, raw_id = user_id.partition(":")
     model = LOGINS.get(kind)
-    if model is None or not raw_id.isdigit():
+    number = int_value(raw_id, low=1)
+    if model is None or number is None:
         return None
-    login = db.session.get(model, int(raw_id))
+    login = db.session.get(model, number)
     if login is None or session.get(EPOCH) != login.session_epoch:
         return None
     return login

@@ -7,8 +7,10 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, request, url_for
 from flask_compress import Compress
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from extensions import login_manager
+from request_input import safe_next
 from sign_in import load_login
 from templating import install_template_helpers
 
@@ -25,6 +27,7 @@ CSP = "; ".join(
     ]
 )
 ONE_YEAR = 365 * 24 * 3600
+HSTS = "max-age=63072000; includeSubDomains"  # two years
 compress = Compress()
 
 
@@ -41,6 +44,13 @@ def install_web_defaults(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     login_manager.user_loader(load_login)
+
+    # Behind TRUSTED_PROXIES proxies, the client's address and scheme are the ones the
+    # nearest of them appended; with none, X-Forwarded-* headers are anybody's and ignored.
+    # Not X-Forwarded-Host: the proxy passes Host on as it is.
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
 
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR  # static URLs carry a fingerprint
     install_template_helpers(app)
@@ -74,8 +84,8 @@ def install_web_defaults(app: Flask) -> None:
         if urlsplit(response.headers.get("Location", "")).path != login:
             return response
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = current.path + (f"?{current.query}" if current.query else "")
-        if current.netloc != request.host or not back.startswith("/"):
+        back = safe_next(current.path + (f"?{current.query}" if current.query else ""), url_for("customers.index"))
+        if current.netloc != request.host:
             back = url_for("customers.index")
         response.status_code = 401
         response.set_data(b"")
@@ -92,4 +102,7 @@ def install_web_defaults(app: Flask) -> None:
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         response.vary.add("HX-Request-Type")
+        if app.config["APP_ENV"] == "production":
+            # Sent over plain HTTP too: TLS ends at the proxy, and browsers heed it only over HTTPS.
+            response.headers["Strict-Transport-Security"] = HSTS
         return response

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload, undefer
 from blueprints.guards import require_staff
 from extensions import db
 from models import Customer
+from request_input import int_value
 from services.paging import keyset_page
 from services.search import matching
 from services.tags import TagFilter, partner_tags
@@ -23,11 +24,11 @@ LIST_KEY = (Customer.company_sort, Customer.id)
 
 def _cursor(partner_id: int, param: str) -> tuple | None:
     """The list's key (company_sort, id) of the customer named by ?after= or ?before=."""
-    raw = request.args.get(param, "")
-    if not raw.isdigit() or len(raw) > 18:
+    customer_id = int_value(request.args.get(param), low=1)
+    if customer_id is None:
         return None
     row = db.session.execute(
-        customers(partner_id).with_only_columns(*LIST_KEY).where(Customer.id == int(raw))
+        customers(partner_id).with_only_columns(*LIST_KEY).where(Customer.id == customer_id)
     ).first()
     return tuple(row) if row else None
 

@@ -15,6 +15,7 @@ from blueprints.rows import row_action
 from forms import show_error
 from forms.customer import MAX_USERS, CustomerUsersForm, NewCustomerDetailsForm
 from forms.rows import posted_rows
+from request_input import int_value
 from services.customers import DraftAlreadyCreated, DuplicateEIN, committed_customer, create_customer
 from services.drafts import CustomerDraft
 from unit_of_work import unit_of_work
@@ -23,7 +24,7 @@ bp = Blueprint("onboarding", __name__, url_prefix="/customers/new")
 require_staff(bp)
 
 STEP1_NAMES = {"csrf_token", "draft_token", "action", *NewCustomerDetailsForm.FIELDS}
-USER_NAME_RE = re.compile(r"users-(\d{1,3})-(name|email)")
+USER_NAME_RE = re.compile(r"users-([0-9]{1,3})-(name|email)")  # ASCII digits: \d takes "١٢" too
 STALE = "That page was out of date: you have a newer draft of this customer. Here it is."
 DETAILS_CHECK = CheckUrls("onboarding.check_detail")
 USERS_CHECK = CheckUrls("onboarding.check_user")
@@ -46,7 +47,7 @@ def _refuse_repeated_or_foreign_fields(allowed) -> None:
 def _users_step_field(name: str) -> bool:
     match = USER_NAME_RE.fullmatch(name)
     if match:
-        return int(match.group(1)) < MAX_USERS
+        return int_value(match.group(1), high=MAX_USERS - 1) is not None
     return name in ("csrf_token", "draft_token", "action")
 
 

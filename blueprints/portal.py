@@ -9,6 +9,7 @@ from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm
 from keys import email_key
 from models import Customer, CustomerUser, PortalAccount
 from models._time import utcnow
+from request_input import safe_next
 from services import portal_access
 from services.portal_access import LinkError
 from sign_in import BAD_CREDENTIALS, attempt, failure_limits, sign_in, sign_out
@@ -45,7 +46,7 @@ def login():
         account = attempt(PortalAccount, email_key(form.email.data), form.password.data)
         if account is not None:
             sign_in(account)
-            return redirect(url_for(".home"), code=303)
+            return redirect(safe_next(request.args.get("next"), url_for(".home")), code=303)
         form.form_errors.append(BAD_CREDENTIALS)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("portal/login.html", form=form), status

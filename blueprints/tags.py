@@ -11,6 +11,7 @@ from extensions import db
 from forms import show_error
 from forms.tags import TagForm
 from models import Customer
+from request_input import int_or_400, int_value, safe_next
 from services import history, tags
 from tenancy import current_partner_id, customers
 from unit_of_work import unit_of_work
@@ -43,8 +44,8 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = TagForm(partner_id=current_partner_id())
-    if request.method == "GET" or not form.validate():
-        return _render_form(form, status=200 if request.method == "GET" else 422)
+    if request.method != "POST" or not form.validate():  # GET and HEAD only show the form
+        return _render_form(form, status=422 if request.method == "POST" else 200)
     try:
         with unit_of_work():
             tag = tags.create_tag(
@@ -63,7 +64,7 @@ def new():
 @bp.route("/<int:tag_id>/edit", methods=["GET", "POST"])
 def edit(tag_id: int):
     tag = _tag_or_404(tag_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only show the form
         return _render_form(TagForm(partner_id=current_partner_id(), tag_id=tag.id, formdata=None, obj=tag), tag)
     form = TagForm(partner_id=current_partner_id(), tag_id=tag.id)
     if not form.validate():
@@ -86,7 +87,7 @@ def edit(tag_id: int):
 @bp.route("/<int:tag_id>/delete", methods=["GET", "POST"])
 def delete(tag_id: int):
     tag = _tag_or_404(tag_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD only ask: a HEAD once deleted the tag, unchecked
         active, archived = tags.customer_counts(current_partner_id(), [tag.id]).get(tag.id, (0, 0))
         return render_template("tags/delete.html", tag=tag, active=active, archived=archived)
     name = tag.name
@@ -99,8 +100,7 @@ def delete(tag_id: int):
 
 @bp.get("/history")
 def log():
-    raw = request.args.get("before", "")
-    before = int(raw) if raw.isdigit() and len(raw) < 18 else None
+    before = int_value(request.args.get("before"), low=1)
     entries, more = history.tag_log(current_partner_id(), before_id=before)
     return render_template("tags/history.html", entries=entries, more=more, older_than=before)
 
@@ -109,17 +109,14 @@ def log():
 
 def _back_to_list() -> str:
     """Where the partner was: a same-site All Customers address (its filters and page)."""
-    target = request.form.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.path != url_for("customers.index") or "\\" in target:
-        return url_for("customers.index")
-    return target
+    target = safe_next(request.form.get("next"), url_for("customers.index"))
+    return target if urlsplit(target).path == url_for("customers.index") else url_for("customers.index")
 
 
 def _ids(values: list[str]) -> list[int]:
-    if len(values) > MAX_BULK or any(not v.isdigit() or len(v) > 18 for v in values):
+    if len(values) > MAX_BULK:
         abort(400)
-    return sorted({int(v) for v in values})
+    return sorted({int_or_400(v, low=1) for v in values})
 
 
 @bp.post("/bulk")

@@ -17,7 +17,9 @@ import re
 
 from wtforms import FieldList, FormField
 
-ROW_NAME = re.compile(r"(\w+?)-(\d{1,4})-(\w+)")
+from request_input import int_value
+
+ROW_NAME = re.compile(r"(\w+?)-([0-9]{1,4})-(\w+)")  # ASCII digits: \d takes "١٢" too
 
 
 def dependents(form, name: str) -> tuple[str, ...]:
@@ -47,7 +49,7 @@ def locate(form, name: str):
     match = ROW_NAME.fullmatch(name)
     if match:
         entries = _row_list(form, match.group(1)).entries
-        index = int(match.group(2))
+        index = int_value(match.group(2))
         if index < len(entries) and isinstance(entries[index], FormField):
             row = entries[index].form
             if match.group(3) in row._fields:

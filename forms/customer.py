@@ -5,7 +5,7 @@ request is a blur check, Continue, Create Customer or a later edit.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms import Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
@@ -13,6 +13,7 @@ import keys
 from extensions import db
 from forms import rules
 from models import Customer
+from request_input import RowList
 from tenancy import customers
 
 
@@ -200,7 +201,7 @@ class CustomerUsersForm(FlaskForm):
     """Step 2 of Add customer: at least one user, emails unique ignoring case."""
 
     draft_token = HiddenField()
-    users = FieldList(FormField(UserRowForm), min_entries=1, max_entries=MAX_USERS)
+    users = RowList(FormField(UserRowForm), min_entries=1, max_entries=MAX_USERS)
 
     def validate_users(self, field):
         seen: dict[str, int] = {}

@@ -12,6 +12,7 @@ import keys
 from extensions import db
 from forms.customer import CustomerDetailsForm, CustomerUsersForm, UserRowForm
 from models import CustomerUser
+from request_input import int_value
 
 
 class ProfileForm(CustomerDetailsForm):
@@ -20,8 +21,7 @@ class ProfileForm(CustomerDetailsForm):
     version = HiddenField()
 
     def started_from(self) -> int | None:
-        raw = self.version.data or ""
-        return int(raw) if raw.isdigit() and len(raw) < 10 else None
+        return int_value(self.version.data, low=1)
 
 
 def _already_a_user(email) -> str:

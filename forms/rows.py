@@ -4,6 +4,8 @@ draft, a form's data and a service all take them as they are."""
 
 from wtforms import FieldList
 
+from request_input import int_value
+
 
 def field_names(entries: FieldList) -> list[str]:
     """The fields of one row, in their order (the first is focused when a row is added)."""
@@ -35,8 +37,8 @@ def change_rows(entries: FieldList, rows: list[dict], action: str) -> tuple[list
         if entries.max_entries is None or len(rows) < entries.max_entries:
             rows.append(blank_row(entries))
         return rows, focus_id(entries, len(rows) - 1)
-    if action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
+    index = int_value(action.removeprefix("remove-")) if action.startswith("remove-") else None
+    if index is not None:
         if index < len(rows):
             rows.pop(index)
         rows = rows or [blank_row(entries)]

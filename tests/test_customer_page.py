@@ -569,7 +569,7 @@ def test_a_forged_tag_id_of_another_partner_is_not_found_and_applies_nothing(app
     ("", "Enter a name for the tag"),
     ("   ", "Enter a name for the tag"),
     ("x" * 41, "Tag name must be 40 characters or fewer"),
-    ("bad\x00name", "Tag name must not contain control characters"),
+    ("bad\x07name", "Tag name must not contain control characters"),  # NUL: a 400 before any view
 ])
 def test_a_bad_tag_name_gets_a_message_by_the_field(app, signed_in, customer_id, name, message):
     response = htmx_post(signed_in, f"/customers/{customer_id}/tags", {"tag-name": name},

@@ -131,7 +131,8 @@ def test_continue_with_mistakes_shows_a_summary_and_keeps_every_value(flow):
     ("values", "message"),
     [
         ({"company": "x" * 201}, "Company must be 200 characters or fewer"),
-        ({"company": "A\x00B"}, "Company must not contain control characters"),
+        # A NUL byte never reaches a form: the input guard refuses the request (test_request_input.py).
+        ({"company": "A\x07B"}, "Company must not contain control characters"),
         ({"company": "Acme\u2028Co"}, "Company must not contain control characters"),  # never reaches an email
         ({"legal_name": "Acme\u2029LLC"}, "Legal name must not contain control characters"),
         ({"city": "y" * 10_000}, "City must be 100 characters or fewer"),

@@ -5,12 +5,12 @@ from flask import request
 from blueprints.customer_page.shell import bp, register_tab
 from extensions import db
 from models import StaffUser
+from request_input import int_value
 from services import history
 
 
 def history_context(customer) -> dict:
-    raw = request.args.get("before", "")
-    before = int(raw) if raw.isdigit() and len(raw) < 18 else None
+    before = int_value(request.args.get("before"), low=1)
     entries, more = history.customer_history(customer, before_id=before)
     creator = db.session.get(StaffUser, customer.created_by_id) if customer.created_by_id else None
     return {"entries": entries, "more": more, "older_than": before, "creator": creator}

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from blueprints.customer_page.shell import bp, posted_tab, render_page, tab_url
 from forms.tags import ApplyTagForm
+from request_input import int_or_400
 from services import tags
 from tenancy import get_customer_or_404
 from unit_of_work import unit_of_work
@@ -44,9 +45,7 @@ def apply_tag(customer_id: int):
     form = ApplyTagForm(prefix="tag")
     raw_id = request.form.get("tag_id", "")
     if raw_id:  # a suggestion, chosen
-        if not raw_id.isdigit() or len(raw_id) > 18:
-            abort(400)
-        tag = tags.find_tag(customer.partner_id, int(raw_id))
+        tag = tags.find_tag(customer.partner_id, int_or_400(raw_id, low=1))
         if tag is None:
             abort(404)
         added, created = tags.add_tag_to_customers(tag, [customer.id], staff_id=current_user.id), False
