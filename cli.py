@@ -1,9 +1,11 @@
-"""Command-line tasks: flask --app app create-partner | seed-demo."""
+"""Command-line tasks: flask --app app create-partner | seed-demo (and worker, outbox: see worker.py, mailer.py)."""
 
+import os
 import secrets
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, insert, select
 
 from extensions import db
@@ -47,8 +49,10 @@ def _valid_name(value: str, label: str, *, required: bool) -> str:
 
 def register_cli(app: Flask) -> None:
     from mailer import register_outbox_cli
+    from worker import register_worker_cli
 
     register_outbox_cli(app)
+    register_worker_cli(app)
 
     @app.cli.command("create-partner")
     @click.argument("name")
@@ -71,47 +75,117 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--customers", "count", default=25, show_default=True, type=click.IntRange(0))
     @click.option("--email", default=DEMO_EMAIL, show_default=True)
-    @click.option("--password", default=None, help="Default: a new random one, printed.")
+    @click.option("--password", default=None,
+                  help="Default: the one kept in instance/demo-login.txt (development), else a new random one.")
     @click.option("--only-if-new", is_flag=True, help="Add no customers if the demo partner exists.")
     def seed_demo(count: int, email: str, password: str | None, only_if_new: bool) -> None:
-        """Make (or add to) a demo partner with realistic customers."""
-        from demo_data import demo_customers
-
+        """Make (or add to) a demo partner with realistic customers and a portal user."""
         email = _valid_email(email)
-        password = password or secrets.token_urlsafe(12)
-        with unit_of_work():  # the demo partner and all its customers, or nothing
+        saved = _saved_logins()
+        password = password or _saved_password(saved, "partner", email) or secrets.token_urlsafe(12)
+        with unit_of_work():  # the demo partner, its customers and its portal user, or nothing
             staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(email)))
+            found = staff is not None
             if staff is None:
                 staff = _new_partner(DEMO_PARTNER, email, password, "Dana Demo")
                 db.session.flush()
-            else:
+            elif not staff.check_password(password):
                 staff.set_password(password)
-                if only_if_new:
-                    count = 0
-            partner_id = staff.partner_id
-            start = db.session.scalar(
-                select(func.count(Customer.id)).where(Customer.partner_id == partner_id)
-            )
-            for batch in demo_customers(start, count, batch_size=5000):
-                rows = [
-                    {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
-                                                        c["customer"]["ein"], c["customer"]["city"]),
-                     "partner_id": partner_id, "created_by_id": staff.id}
-                    for c in batch
-                ]
-                # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
-                # RETURNING in parameter order sends one statement per row on SQLite and splices
-                # the results together (quadratic: 33 s for 100,000). A demo company name is
-                # unique, so the ids are matched back to the rows by it instead.
-                table = Customer.__table__
-                id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
-                if len(id_of) != len(rows):
-                    raise click.ClickException("demo company names must be unique within a batch")
-                users = [
-                    {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
-                    for c in batch
-                    for u in c["users"]
-                ]
-                db.session.execute(insert(CustomerUser), users)
-        click.echo(f"Demo partner {DEMO_PARTNER!r}: added {count} customers.")
+            if found and only_if_new:
+                count = 0
+            total = _add_demo_customers(staff, count)
+            portal_login = _demo_portal_login(staff.partner_id, saved)
+        logins = {"partner": (email, password)}
+        if portal_login:
+            logins["portal"] = portal_login
+        _save_logins(logins)
+
+        if found and only_if_new:
+            click.echo(f"The demo data is already there: {total} customers.")
+        else:
+            click.echo(f"Demo partner {DEMO_PARTNER!r}: added {count} customers ({total} in all).")
         click.echo(f"Sign in as {email} with password {password}")
+        if portal_login:
+            portal_url = f"{current_app.config['BASE_URL']}/portal/login"
+            click.echo(f"Sign in to the portal at {portal_url} as {portal_login[0]} with password {portal_login[1]}")
+
+
+def _add_demo_customers(staff: StaffUser, count: int) -> int:
+    """Add `count` demo customers to the staff's partner; returns how many it has in all."""
+    from demo_data import demo_customers
+
+    partner_id = staff.partner_id
+    start = db.session.scalar(select(func.count(Customer.id)).where(Customer.partner_id == partner_id))
+    for batch in demo_customers(start, count, batch_size=5000):
+        rows = [
+            {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
+                                                c["customer"]["ein"], c["customer"]["city"]),
+             "partner_id": partner_id, "created_by_id": staff.id}
+            for c in batch
+        ]
+        # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
+        # RETURNING in parameter order sends one statement per row on SQLite and splices
+        # the results together (quadratic: 33 s for 100,000). A demo company name is
+        # unique, so the ids are matched back to the rows by it instead.
+        table = Customer.__table__
+        id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
+        if len(id_of) != len(rows):
+            raise click.ClickException("demo company names must be unique within a batch")
+        users = [
+            {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
+            for c in batch
+            for u in c["users"]
+        ]
+        db.session.execute(insert(CustomerUser), users)
+    return start + count
+
+
+def _demo_portal_login(partner_id: int, saved: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The first user of the partner's first customer, with a portal password set: (email, password)."""
+    from services.portal_access import account_for
+
+    user = db.session.scalar(
+        select(CustomerUser).join(Customer)
+        .where(Customer.partner_id == partner_id).order_by(Customer.id, CustomerUser.id).limit(1)
+    )
+    if user is None:
+        return None
+    password = _saved_password(saved, "portal", user.email) or secrets.token_urlsafe(12)
+    account, _created = account_for(partner_id, user.email)
+    user.portal_account = account
+    if not account.check_password(password):
+        account.set_password(password)
+    return user.email, password
+
+
+# -- instance/demo-login.txt: "ROLE EMAIL PASSWORD" lines ------------------------------------
+
+def _saved_logins() -> dict[str, tuple[str, str]]:
+    path = current_app.config.get("DEMO_LOGIN_FILE")
+    if not path or not Path(path).exists():
+        return {}
+    logins = {}
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and not line.startswith("#"):
+            logins[parts[0]] = (parts[1], parts[2])
+    return logins
+
+
+def _saved_password(saved: dict[str, tuple[str, str]], role: str, email: str) -> str | None:
+    saved_email, password = saved.get(role, ("", ""))
+    return password if password and email_key(saved_email) == email_key(email) else None
+
+
+def _save_logins(logins: dict[str, tuple[str, str]]) -> None:
+    path = current_app.config.get("DEMO_LOGIN_FILE")
+    if not path:
+        return
+    lines = ["# The demo logins `flask seed-demo` keeps across starts (development only).",
+             "# Delete this file to get new passwords at the next start."]
+    lines += [f"{role} {email} {password}" for role, (email, password) in logins.items()]
+    # Created readable by its owner only; a file left from before is tightened too.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)

@@ -82,7 +82,9 @@ def load_config(instance_path: str) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "billing@localhost"),
-        "MAIL_OUTBOX_DIR": str(instance / "mail"),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "").strip() or str(instance / "mail"),
+        # seed-demo keeps the demo logins here so they survive a restart (development only).
+        "DEMO_LOGIN_FILE": str(instance / "demo-login.txt") if app_env == "development" else None,
     }
     if production:
         config["DEBUG"] = False

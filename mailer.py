@@ -355,7 +355,7 @@ def default_worker_name() -> str:
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[Callable[[], bool]]:
+def stop_on_signals() -> Iterator[Callable[[], bool]]:
     """The first Ctrl-C / SIGTERM asks to stop after the email being sent; a second one forces it."""
     asked = []
 
@@ -373,11 +373,27 @@ def _stop_on_signals() -> Iterator[Callable[[], bool]]:
             signal.signal(sig, old)
 
 
-def _report(result: Round) -> str:
+def delivery_target() -> str:
+    """Where delivered emails go, in words: "go to smtp.example.com" / "are written to /…/mail"."""
+    config = current_app.config
+    if config["MAIL_SERVER"]:
+        return f"go to {config['MAIL_SERVER']}:{config['MAIL_PORT']}"
+    return f"are written to {Path(config['MAIL_OUTBOX_DIR']).resolve()}"
+
+
+def report(result: Round) -> str:
     line = f"Sent {result.sent} email(s)."
+    if result.sent and not current_app.config["MAIL_SERVER"]:
+        line += f" Open them in {Path(current_app.config['MAIL_OUTBOX_DIR']).resolve()}"
     if result.failed:
         line += f" {result.failed} could not be sent now (see delivery_attempts)."
     return line
+
+
+def deliver_outbox(worker: str, stopping: Callable[[], bool]) -> str | None:
+    """The worker's job: deliver what is due; say so only when there was something."""
+    result = deliver_all_due(worker=worker, stopping=stopping)
+    return report(result) if result.claimed else None
 
 
 def register_outbox_cli(app: Flask) -> None:
@@ -391,24 +407,13 @@ def register_outbox_cli(app: Flask) -> None:
                   help="Seconds between rounds with --watch.")
     def send(watch: bool, interval: float) -> None:
         """Deliver the queued emails that are due."""
+        from worker import Job, run_jobs
+
         worker = default_worker_name()
         if not watch:
-            click.echo(_report(deliver_all_due(worker=worker)))
+            click.echo(report(deliver_all_due(worker=worker)))
             return
-        with _stop_on_signals() as stopping:
+        with stop_on_signals() as stopping:
             click.echo(f"Watching the outbox every {interval:g} s as {worker}; Ctrl-C stops.")
-            while not stopping():
-                try:
-                    result = deliver_all_due(worker=worker, stopping=stopping)
-                except Exception:  # a lost database connection must not end the watch
-                    db.session.rollback()
-                    current_app.logger.exception("Outbox round failed; trying again in %s s", interval)
-                else:
-                    if result.claimed:
-                        click.echo(_report(result))
-                finally:
-                    db.session.remove()
-                wake = time.monotonic() + interval
-                while not stopping() and time.monotonic() < wake:
-                    time.sleep(min(0.2, interval))
+            run_jobs([Job("outbox", interval, deliver_outbox)], worker, stopping)
         click.echo("Stopped.")

@@ -1,11 +1,12 @@
 """The command line: create-partner and seed-demo."""
 
 import re
+import stat
 
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Auth
+from conftest import Auth, csrf_token
 from extensions import db
 from forms import rules
 from models import Customer, CustomerUser, Partner, StaffUser
@@ -163,3 +164,48 @@ def test_seed_demo_only_if_new_adds_nothing_the_second_time_but_prints_a_working
     assert result.exit_code == 0, result.output
     assert count(app, Customer) == 4
     assert signs_in(client, "demo@example.com", printed_password(result.output))
+
+
+# -- seed-demo in development: instance/demo-login.txt -------------------------------
+
+@pytest.fixture
+def demo_login_file(app, monkeypatch, tmp_path):
+    path = tmp_path / "demo-login.txt"
+    monkeypatch.setitem(app.config, "DEMO_LOGIN_FILE", str(path))
+    return path
+
+
+def printed_portal_login(output: str) -> tuple[str, str]:
+    found = re.search(r"Sign in to the portal at http://\S+/portal/login as (\S+) with password (\S+)", output)
+    return found.group(1), found.group(2)
+
+
+def test_every_start_keeps_the_demo_passwords_and_the_second_says_what_it_found(
+        app, runner, client, demo_login_file):
+    first = runner.invoke(args=["seed-demo", "--customers", "4", "--only-if-new"])
+    assert first.exit_code == 0, first.output
+    assert "added 4 customers" in first.output
+    assert stat.S_IMODE(demo_login_file.stat().st_mode) == 0o600
+    second = runner.invoke(args=["seed-demo", "--customers", "4", "--only-if-new"])
+    assert second.exit_code == 0, second.output
+    assert "The demo data is already there: 4 customers." in second.output
+    assert "added 0" not in second.output
+    assert printed_password(second.output) == printed_password(first.output)
+    assert printed_portal_login(second.output) == printed_portal_login(first.output)
+    assert signs_in(client, "demo@example.com", printed_password(second.output))
+
+
+def test_the_demo_portal_user_signs_in_to_the_portal(app, runner, client, demo_login_file):
+    result = runner.invoke(args=["seed-demo", "--customers", "2"])
+    email, password = printed_portal_login(result.output)
+    page = client.get("/portal/login")
+    response = client.post("/portal/login", data={"csrf_token": csrf_token(page.text), "email": email,
+                                                  "password": password})
+    assert response.status_code == 303
+    assert "Blue Dental" in client.get(response.headers["Location"], follow_redirects=True).text
+
+
+def test_without_a_login_file_each_run_makes_a_new_password(app, runner):
+    first = runner.invoke(args=["seed-demo", "--customers", "1"])
+    second = runner.invoke(args=["seed-demo", "--customers", "0", "--only-if-new"])
+    assert printed_password(first.output) != printed_password(second.output)
