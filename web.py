@@ -5,7 +5,7 @@ What templates may call (filters and globals) is registered by templating.py.
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask_compress import Compress
 
 from extensions import db, login_manager
@@ -50,6 +50,11 @@ def install_web_defaults(app: Flask) -> None:
 
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = ONE_YEAR  # static URLs carry a fingerprint
     install_template_helpers(app)
+
+    # Browsers and tools that ask for /favicon.ico without reading the page's <link rel="icon">.
+    @app.get("/favicon.ico")
+    def favicon():
+        return redirect(app.jinja_env.globals["static_url"]("favicon.svg"))
 
     # Text responses of 500 bytes or more go out compressed (zstd, br or gzip) when the
     # client accepts it. after_request handlers run last-registered first, so compression

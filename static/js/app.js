@@ -34,20 +34,44 @@
     });
   });
 
-  // A second click while a full-page post is under way would post again. The
-  // server creates one customer whatever happens; this only spares the wait.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (form.dataset.submitting === "true") {
-      event.preventDefault();
-      return;
+  // The polite live region (#announcer in base.html) says what changed without a page load:
+  // a field's new message after its blur check, and the text of any swapped-in element
+  // marked data-announce="…" (a removed row, say).
+  var lastMessage = {};
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region || !text) return;
+    // Emptied first, so the same words said twice are announced twice.
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  document.addEventListener("htmx:after:settle", function (event) {
+    var said = [];
+    var row = event.target;
+    if (row.classList && row.classList.contains("field") && row.id) {
+      var error = row.querySelector(".field-error");
+      var message = error ? error.textContent.replace(/\s+/g, " ").trim() : "";
+      if (message && message !== lastMessage[row.id]) said.push(message);
+      lastMessage[row.id] = message;
     }
-    form.dataset.submitting = "true";
-  });
-  // Coming back with the browser's Back button: the form is usable again.
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
-      delete form.dataset.submitting;
+    document.querySelectorAll("[data-announce]").forEach(function (marked) {
+      said.push(marked.getAttribute("data-announce"));
+      marked.removeAttribute("data-announce");
     });
+    announce(said.join(" "));
+  });
+
+  // Error-summary links show the whole field (label, hint and message), not just the
+  // input at the window's top edge, as GOV.UK's do; focus then goes to the input.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+    if (!link) return;
+    var input = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!input) return;
+    var field = input.closest(".field, fieldset") || input;
+    event.preventDefault();
+    field.scrollIntoView({ block: "start" });
+    input.focus({ preventScroll: true });
   });
 })();
