@@ -79,7 +79,7 @@ def record(
 def display_value(field: str, value) -> str:
     """A stored value as the History tab shows it."""
     if value is None or value == "":
-        return "(empty)"
+        return "Not given"
     if field == "country":
         return COUNTRY_NAMES.get(value, value)
     if field == "color":

@@ -46,7 +46,7 @@ def test_history_tab_shows_who_changed_what_and_when_newest_first(app, signed_in
 def test_country_codes_and_colors_read_as_names(app, partner):
     assert history.display_value("country", "CA") == "Canada"
     assert history.display_value("color", "teal") == "Teal"
-    assert history.display_value("ein", None) == "(empty)"
+    assert history.display_value("ein", None) == "Not given"
 
 
 def test_a_change_that_fails_leaves_no_history(app, partner):
