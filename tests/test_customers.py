@@ -311,9 +311,10 @@ def their_things(app, staff, n: int = 0) -> dict:
 
 
 def dashboard_rules(app):
-    """Every route of the partner dashboard (the sign-in pages and the customers' portal aside)."""
+    """Every route of the partner dashboard (the sign-in pages, the customers' portal and the
+    public files: static ones and the favicon, aside)."""
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint.split(".")[0] in ("static", "auth", "portal"):
+        if rule.endpoint.split(".")[0] in ("static", "favicon", "auth", "portal"):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
