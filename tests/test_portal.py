@@ -303,6 +303,10 @@ def test_users_tab_status_goes_from_invited_to_active(app, signed_in, portal_cli
     with app.app_context():
         ann = db.session.scalar(select(CustomerUser).where(CustomerUser.email == "ann@example.com"))
         assert portal_access.user_statuses([ann])[ann.id][0] == "Invited"  # signed in, not yet seen the company
+    assert portal_client.head("/portal").status_code == 200
+    with app.app_context():
+        ann = db.session.scalar(select(CustomerUser).where(CustomerUser.email == "ann@example.com"))
+        assert portal_access.user_statuses([ann])[ann.id][0] == "Invited"  # a HEAD records nothing
     portal_client.get("/portal")
     with app.app_context():
         ann = db.session.scalar(select(CustomerUser).where(CustomerUser.email == "ann@example.com"))
