@@ -112,6 +112,13 @@ def _range(start: int | None, shown: int, total: int) -> tuple[int, int] | None:
     return start, start + shown - 1
 
 
+def _count_text(total: int, archived: bool, q: str) -> str:
+    """ "137 customers", "1 archived customer", "More than 1,000 customers match “harbor”"."""
+    number = f"More than {COUNT_UP_TO:,}" if total > COUNT_UP_TO else f"{total:,}"
+    text = f"{number} {'archived ' if archived else ''}{'customer' if total == 1 else 'customers'}"
+    return f"{text} {'matches' if total == 1 else 'match'} “{q}”" if q else text
+
+
 @bp.get("")
 def index():
     partner_id = current_partner_id()
@@ -142,6 +149,9 @@ def index():
             customers(partner_id).with_only_columns(Customer.id).limit(1)) is not None
     rows = _rows(partner_id, page.rows, tags)
     start = _start(page.has_prev)
+    shown_range = _range(start, len(rows), total)
+    if shown_range is None:
+        start = None  # it did not fit: the links do not carry it on either
     list_url = url_for("customers.index")
     context = dict(
         heading="Search results" if q else "Archived customers" if archived else "All Customers",
@@ -154,9 +164,8 @@ def index():
         tag_filter=tag_filter,
         partner_tags=tags,
         tag_links={tag.id: f"{list_url}?{urlencode({'tag': tag.name})}" for tag in tags},
-        total=total,
-        more_than=COUNT_UP_TO,
-        shown_range=_range(start, len(rows), total),
+        count_text=_count_text(total, archived, q),
+        shown_range=shown_range,
         # What links keep: the search, the tag filter, the archived view.
         params={"q": q or None, **tag_filter.params(), "archived": "1" if archived else None},
         next_after=rows[-1].id if rows and page.has_next else None,
