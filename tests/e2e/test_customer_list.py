@@ -129,3 +129,15 @@ def test_tick_boxes_wait_for_the_first_tag(app, signed_in_page, partner):
     page.goto("/customers")
     expect(page.locator("input[name=customer_id]")).to_have_count(0)
     expect(page.locator(".bulk-bar")).to_have_count(0)
+
+
+def test_the_heading_follows_an_active_search(app, signed_in_page, partner):
+    add_customers(app, partner.partner_id, [{"company": "Blue Harbor Dental"}, {"company": "Cedar Co"}])
+    page = signed_in_page
+    page.goto("/customers")
+    page.locator("#search-q").press_sequentially("harb", delay=30)
+    expect(page.locator(".list-count")).to_have_text("1 customer matches “harb”")
+    expect(page.locator("h1")).to_have_text("Search results")
+    expect(page.locator("h1")).to_have_count(1)
+    page.locator("#search-q").fill("")
+    expect(page.locator("h1")).to_have_text("All Customers")
