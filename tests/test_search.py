@@ -17,6 +17,7 @@ from test_customers import companies as escaped_companies
 from extensions import db
 from models import Customer
 from services.customer_profile import update_profile
+from unit_of_work import unit_of_work
 
 
 def companies(html: str) -> list[str]:
@@ -78,7 +79,7 @@ def test_one_and_two_letter_searches_find_the_start_of_words(signed_in, listed, 
 def test_search_follows_a_customer_edited_on_its_profile(app, signed_in, partner):
     # The index is written by the services that write customers, as the profile's Save does.
     customer_id = make_customer(app, partner, company="Old Harbor Dental", city="Austin")
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         customer = db.session.get(Customer, customer_id)
         update_profile(customer, {"company": "New Meadow Dental", "city": "Boise"},
                        expected_version=customer.version, staff_id=partner.id)
