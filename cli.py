@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from extensions import db
 from keys import email_key
-from models import Customer, CustomerUser, Partner, StaffUser
+from models import Customer, CustomerUser, Partner, StaffUser, Tag, customer_tags
 from models.customer import derived_columns
+from services import search
 from unit_of_work import unit_of_work
 
 DEMO_PARTNER = "Demo IT Services"
@@ -110,12 +111,33 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Sign in to the portal at {portal_url} as {portal_login[0]} with password {portal_login[1]}")
 
 
+def _demo_tags(partner_id: int, staff_id: int, tags: list[tuple[str, str]]) -> dict[str, int]:
+    """The demo partner's tags (name, color), made if missing: {name: id}."""
+    from services.tags import find_tag_by_name
+
+    ids = {}
+    for name, color in tags:
+        tag = find_tag_by_name(partner_id, name)
+        if tag is None:
+            tag = Tag(partner_id=partner_id, created_by_id=staff_id, name=name, color=color)
+            db.session.add(tag)
+            db.session.flush()
+        ids[name] = tag.id
+    return ids
+
+
 def _add_demo_customers(staff: StaffUser, count: int) -> int:
-    """Add `count` demo customers to the staff's partner; returns how many it has in all."""
-    from demo_data import demo_customers
+    """Add `count` demo customers to the staff's partner, with their search words and tags;
+    returns how many it has in all."""
+    from demo_data import DEMO_TAGS, demo_customers
 
     partner_id = staff.partner_id
     start = db.session.scalar(select(func.count(Customer.id)).where(Customer.partner_id == partner_id))
+    tag_ids = _demo_tags(partner_id, staff.id, DEMO_TAGS) if count else {}
+    if count and db.session.get_bind().dialect.name == "sqlite":
+        # The search index takes some 30 rows per customer, inserted in no order: with its
+        # pages in memory SQLite does that far faster (1 GB at most, freed on exit).
+        db.session.execute(text("PRAGMA cache_size = -1048576"))
     for batch in demo_customers(start, count, batch_size=5000):
         rows = [
             {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
@@ -137,6 +159,12 @@ def _add_demo_customers(staff: StaffUser, count: int) -> int:
             for u in c["users"]
         ]
         db.session.execute(insert(CustomerUser), users)
+        search.add_to_index([word for row in rows
+                             for word in search.word_rows(partner_id, id_of[row["company"]], row)])
+        tagged = [{"partner_id": partner_id, "customer_id": id_of[c["customer"]["company"]],
+                   "tag_id": tag_ids[name]} for c in batch for name in c["tags"]]
+        if tagged:
+            db.session.execute(insert(customer_tags), tagged)
     return start + count
 
 

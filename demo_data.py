@@ -34,11 +34,21 @@ STREETS = ["Main St", "Oak Ave", "Market St", "King St W", "2nd Ave", "Elm St", 
            "Queen St E", "Lake Dr", "Broadway"]
 PEOPLE = ["Ava Patel", "Liam Chen", "Noah Garcia", "Emma Johnson", "Olivia Brown", "Lucas Martin",
           "Mia Nguyen", "Ethan Wilson", "Chloé Tremblay", "Mateo Rossi", "Zoe Kim", "Owen Clarke"]
+# (name, color, one customer in how many carries it): the tags partners really use.
+DEMO_TAG_SHARES = [("Managed", "blue", 4), ("Net 30", "green", 3), ("VIP", "purple", 50)]
+DEMO_TAGS = [(name, color) for name, color, _every in DEMO_TAG_SHARES]
 EIN_PREFIXES = ["12", "20", "27", "45", "46", "81", "82", "84", "88", "91", "93", "95"]
 
 
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def demo_tagged(i: int) -> list[str]:
+    """The tags of demo customer i. Spread by a hash of i: "i % n" would follow the names' own
+    cycles (they repeat every 500) and bunch a tag under a few letters."""
+    spread = i * 2654435761 % 4294967296
+    return [name for k, (name, _color, every) in enumerate(DEMO_TAG_SHARES) if (spread >> (8 * k)) % every == 0]
 
 
 def demo_customer(i: int) -> dict:
@@ -67,6 +77,7 @@ def demo_customer(i: int) -> dict:
         "users": [
             {"name": name, "email": f"{_ascii(name.split()[0].lower())}{i}@{domain}"} for name in people
         ],
+        "tags": demo_tagged(i),
     }
 
 

@@ -5,6 +5,7 @@ Pure functions below models and forms (both import from here). Folding is done i
 because SQLite's lower() folds only ASCII.
 """
 
+import re
 import unicodedata
 
 COMPANY_KEY_MAX = 200  # the customers.company_key column; NFKD can lengthen a name
@@ -30,6 +31,21 @@ def tag_key(name: str) -> str:
 def search_key(text: str) -> str:
     """The list's search text and the search typed, folded alike (see services/search.py)."""
     return _fold(text)
+
+
+WORD_MAX = 20  # the customer_words.word column: longer words are compared by their first 20 characters
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
+_DIGITS_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")  # "91-1144442" is one word, as "911144442"
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a customer's name or city, and of what a partner types, as search compares
+    them: case-folded, accents aside ("Montréal" and "montreal"), split at anything that is not
+    a letter or a digit ("Foo*Bar" is "foo" and "bar") except a hyphen between digits (an EIN
+    is one word, typed with its hyphen or without), each cut to WORD_MAX characters."""
+    decomposed = unicodedata.normalize("NFKD", _DIGITS_HYPHEN.sub("", text).casefold()).casefold()
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return [word[:WORD_MAX] for word in _WORD.findall(plain)]
 
 
 def squash(text: str) -> str:

@@ -1,11 +1,22 @@
-"""All Customers: the partner's list, searchable, filtered by tags and paged."""
+"""All Customers: the partner's list, searchable, filtered by tags and paged.
 
-from flask import Blueprint, render_template, request
-from sqlalchemy.orm import selectinload, undefer
+A page costs a fixed number of queries whatever its size (tests/test_customers.py counts
+them): the partner's tags (the filter, the chips, the bulk bar), the page's rows (only the
+shown columns; the cursor is a subquery in it), the page's (customer, tag) pairs, and the
+count of matches capped at COUNT_UP_TO + 1 rows. An empty first page asks instead whether
+the partner has any customer at all.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request, url_for
+from sqlalchemy import func, select
 
 from blueprints.guards import require_staff
 from extensions import db
-from models import Customer
+from models import Customer, Tag, customer_tags
 from request_input import int_value
 from services.paging import keyset_page
 from services.search import matching
@@ -17,55 +28,151 @@ bp = Blueprint("customers", __name__, url_prefix="/customers")
 require_staff(bp)
 
 PAGE_SIZE = 25
+COUNT_UP_TO = 1000  # exact up to here, then "more than 1,000": the count stops at 1,001 rows
 # Keyset pagination over (company_sort, id): each page costs the same,
 # however deep, thanks to the (partner_id, company_sort, id) index.
 LIST_KEY = (Customer.company_sort, Customer.id)
+SHOWN = (Customer.id, Customer.company, Customer.legal_name, Customer.city, Customer.state,
+         Customer.country, Customer.created_at, Customer.user_count)
+_ID_MARK = "4242424242"  # stands for a customer's id in a link built once per page
+
+
+@dataclass
+class ListRow:
+    """One customer as the list shows it."""
+
+    id: int
+    company: str
+    legal_name: str | None
+    place: str
+    user_count: int
+    created_at: datetime
+    url: str
+    tags: list[Tag]
+
+
+def _id_param(name: str) -> int | None:
+    return int_value(request.args.get(name), low=1)
 
 
 def _cursor(partner_id: int, param: str) -> tuple | None:
-    """The list's key (company_sort, id) of the customer named by ?after= or ?before=."""
-    customer_id = int_value(request.args.get(param), low=1)
+    """The list's key (company_sort, id) of the customer named by ?after= or ?before=, as SQL
+    inside the page's own query: an id that is not the partner's customer gives an empty page."""
+    customer_id = _id_param(param)
     if customer_id is None:
         return None
-    row = db.session.execute(
-        customers(partner_id).with_only_columns(*LIST_KEY).where(Customer.id == customer_id)
-    ).first()
-    return tuple(row) if row else None
+    sort = customers(partner_id).with_only_columns(Customer.company_sort).where(Customer.id == customer_id)
+    return (sort.scalar_subquery(), customer_id)
+
+
+def _start(has_prev: bool) -> int | None:
+    """Where the page's first row stands in the list: 1 on the first page, else ?start=, which
+    Previous and Next carry for the range label only (keyset paging cannot count what lies
+    before the cursor). None: not known (an address without it, or nonsense)."""
+    if not has_prev:
+        return 1
+    start = _id_param("start")
+    return start if start is not None and start > 1 else None
+
+
+def _count(query) -> int:
+    """How many customers the list holds, counting no further than COUNT_UP_TO + 1."""
+    capped = query.with_only_columns(Customer.id).order_by(None).limit(COUNT_UP_TO + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(capped))
+
+
+def _rows(partner_id: int, found: list, tags: list[Tag]) -> list[ListRow]:
+    """The page's rows with their tags: one query for the (customer, tag) pairs; names and
+    colors from the partner's tags, links from one pattern."""
+    tags_of = {row.id: [] for row in found}
+    if tags and found:
+        by_id = {tag.id: tag for tag in tags}
+        pairs = db.session.execute(
+            select(customer_tags.c.customer_id, customer_tags.c.tag_id)
+            .where(customer_tags.c.partner_id == partner_id, customer_tags.c.customer_id.in_(tags_of))
+        )
+        for customer_id, tag_id in pairs:
+            tags_of[customer_id].append(by_id[tag_id])
+        order = {tag.id: n for n, tag in enumerate(tags)}  # the partner's tags come by name
+        for chips in tags_of.values():
+            chips.sort(key=lambda tag: order[tag.id])
+    link = url_for("customer_page.profile", customer_id=int(_ID_MARK))
+    return [
+        ListRow(id=row.id, company=row.company, legal_name=row.legal_name,
+                place=f"{row.city}, {row.state}, {row.country}", user_count=row.user_count,
+                created_at=row.created_at, url=link.replace(_ID_MARK, str(row.id)), tags=tags_of[row.id])
+        for row in found
+    ]
+
+
+def _range(start: int | None, shown: int, total: int) -> tuple[int, int] | None:
+    """The label's "26–50", when the position is known and fits the count (None: not shown)."""
+    if start is None or not shown or (total <= COUNT_UP_TO and start + shown - 1 > total):
+        return None
+    return start, start + shown - 1
+
+
+def _count_text(total: int, archived: bool, q: str) -> str:
+    """ "137 customers", "1 archived customer", "More than 1,000 customers match “harbor”"."""
+    number = f"More than {COUNT_UP_TO:,}" if total > COUNT_UP_TO else f"{total:,}"
+    text = f"{number} {'archived ' if archived else ''}{'customer' if total == 1 else 'customers'}"
+    return f"{text} {'matches' if total == 1 else 'match'} “{q}”" if q else text
 
 
 @bp.get("")
 def index():
     partner_id = current_partner_id()
     q = request.args.get("q", "").strip()[:200]
-    # The page's tag chips come in one more query (selectinload), not one per row.
-    query = customers(partner_id).options(undefer(Customer.user_count), selectinload(Customer.tags))
+    tags = partner_tags(partner_id)
+    query = customers(partner_id).with_only_columns(*SHOWN)
+    key = LIST_KEY
     if q:
-        query = matching(query, q)  # services.search: a trigram index, not a scan
+        query, search_key = matching(query, partner_id, q)  # services.search: the word index
+        key = search_key or key
     archived = request.args.get("archived") == "1"  # archived customers only
     query = query.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
-    tag_filter = TagFilter(partner_id, request.args.getlist("tag"), request.args.get("match", ""))
+    tag_filter = TagFilter(tags, request.args.getlist("tag"), request.args.get("match", ""))
     query = tag_filter.apply(query)
 
-    page = keyset_page(query, LIST_KEY, size=PAGE_SIZE,
-                       after=_cursor(partner_id, "after"), before=_cursor(partner_id, "before"))
-    rows = page.rows
-
+    after, before = _cursor(partner_id, "after"), _cursor(partner_id, "before")
+    page = keyset_page(query, key, size=PAGE_SIZE, after=after, before=before)
+    if not page.rows and (after is not None or before is not None):
+        # The cursor is not one of this list's customers (or the list changed): start over.
+        page = keyset_page(query, key, size=PAGE_SIZE)
     filtered = bool(q) or bool(tag_filter)
-    has_any = filtered or archived or db.session.scalar(customers(partner_id).with_only_columns(Customer.id).limit(1))
+    if page.rows:
+        total = _count(query)
+        has_any = True
+    else:
+        total = 0
+        has_any = filtered or archived or db.session.scalar(
+            customers(partner_id).with_only_columns(Customer.id).limit(1)) is not None
+    rows = _rows(partner_id, page.rows, tags)
+    start = _start(page.has_prev)
+    shown_range = _range(start, len(rows), total)
+    if shown_range is None:
+        start = None  # it did not fit: the links do not carry it on either
+    list_url = url_for("customers.index")
     context = dict(
+        heading="Search results" if q else "Archived customers" if archived else "All Customers",
+        partial=is_partial(),
         customers=rows,
         q=q,
         has_any=has_any,
         filtered=filtered,
         archived=archived,
         tag_filter=tag_filter,
-        partner_tags=partner_tags(partner_id),
+        partner_tags=tags,
+        tag_links={tag.id: f"{list_url}?{urlencode({'tag': tag.name})}" for tag in tags},
+        count_text=_count_text(total, archived, q),
+        shown_range=shown_range,
         # What links keep: the search, the tag filter, the archived view.
         params={"q": q or None, **tag_filter.params(), "archived": "1" if archived else None},
         next_after=rows[-1].id if rows and page.has_next else None,
+        next_start=start + len(rows) if start else None,
         prev_before=rows[0].id if rows and page.has_prev else None,
+        prev_start=max(start - PAGE_SIZE, 1) if start else None,
     )
-    if is_partial():
+    if context["partial"]:
         return render_template("customers/_results.html", **context)
     return render_template("customers/index.html", **context)
-

@@ -19,15 +19,10 @@ config.set_main_option(
 
 # Flask-Session creates and owns its own table; migrations never touch it.
 EXTENSION_TABLES = {"web_sessions"}
-# Written by hand in 0002 (customer search), unknown to the models: the FTS5 table
-# and its shadow tables on SQLite, the trigram index on PostgreSQL.
-SEARCH_INDEX = ("customers_fts", "ix_customers_search_trgm")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name in EXTENSION_TABLES:
-        return False
-    return not (reflected and compare_to is None and (name or "").startswith(SEARCH_INDEX))
+    return not (type_ == "table" and name in EXTENSION_TABLES)
 
 
 def run_migrations_offline():

@@ -1,6 +1,6 @@
 """The data: tenants (partners), their staff, their customers and customers' users."""
 
-from models.customer import Customer, CustomerUser
+from models.customer import Customer, CustomerUser, customer_words
 from models.history import HistoryEntry
 from models.outbox import DeliveryAttempt, OutboxEmail
 from models.partner import Partner, StaffUser
@@ -9,5 +9,5 @@ from models.tag import Tag, customer_tags
 
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "OutboxEmail",
-    "Partner", "PortalAccount", "StaffUser", "Tag", "customer_tags",
+    "Partner", "PortalAccount", "StaffUser", "Tag", "customer_tags", "customer_words",
 ]

@@ -8,6 +8,7 @@ from models import Customer
 from models._time import utcnow
 from services.errors import Conflict
 from services.history import changes_between, record
+from services.search import index_customer, indexed_values
 
 
 class StaleProfile(Conflict):
@@ -35,6 +36,7 @@ def update_profile(customer: Customer, values: dict, *, expected_version: int, s
     changes = changes_between(before, values)
     if not changes:
         return []
+    words_before = indexed_values(customer)
     for name, value in values.items():
         setattr(customer, name, value)
     customer.version = expected_version + 1
@@ -43,6 +45,8 @@ def update_profile(customer: Customer, values: dict, *, expected_version: int, s
         customer_id=customer.id, changes=changes, customer_version=customer.version,
     )
     try:
+        if indexed_values(customer) != words_before:
+            index_customer(customer, words_before)  # its statements flush the customer's UPDATE first
         db.session.flush()
     except StaleDataError:
         raise StaleProfile() from None

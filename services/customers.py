@@ -4,6 +4,7 @@ from extensions import db
 from models import Customer, CustomerUser
 from services.errors import Conflict, DomainError, raised_for
 from services.portal_access import invite_users
+from services.search import index_customer
 from tenancy import customers
 
 
@@ -47,5 +48,7 @@ def create_customer(*, partner_id: int, staff_id: int, details: dict, users: lis
 
 
 def _after_create(customer: Customer) -> None:
-    """What else a new customer brings, in the same unit of work: its users' invitations."""
+    """What else a new customer brings, in the same unit of work: its search words, its users'
+    invitations."""
+    index_customer(customer)
     invite_users(customer.users)

@@ -25,19 +25,24 @@ def _beyond(key: tuple, values: tuple, *, greater: bool):
     return tuple_(*key) > tuple_(*values) if greater else tuple_(*key) < tuple_(*values)
 
 
+def _fetch(query: Select) -> list:
+    """A select of one entity gives its objects; of columns, rows (a list of shown columns)."""
+    result = db.session.execute(query)
+    return result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+
+
 def keyset_page(query: Select, key: tuple, *, size: int, after: tuple | None = None,
                 before: tuple | None = None, descending: bool = False) -> Page:
     """One page of `query` ordered by the columns of `key` (ascending, or descending).
 
-    after: the key of the row the page starts after; before: of the row it ends before."""
+    after: the key of the row the page starts after; before: of the row it ends before
+    (values, or SQL expressions such as a subquery reading the key of a row named by id)."""
     forward = [column.desc() if descending else column for column in key]
     if before is not None:
         backward = [column if descending else column.desc() for column in key]
-        rows = db.session.scalars(
-            query.where(_beyond(key, before, greater=descending)).order_by(*backward).limit(size + 1)
-        ).all()
+        rows = _fetch(query.where(_beyond(key, before, greater=descending)).order_by(*backward).limit(size + 1))
         return Page(list(reversed(rows[:size])), has_next=True, has_prev=len(rows) > size)
     if after is not None:
         query = query.where(_beyond(key, after, greater=not descending))
-    rows = db.session.scalars(query.order_by(*forward).limit(size + 1)).all()
+    rows = _fetch(query.order_by(*forward).limit(size + 1))
     return Page(list(rows[:size]), has_next=len(rows) > size, has_prev=after is not None)

@@ -1,77 +1,105 @@
-"""Customer search: a case-insensitive substring of company, legal name, EIN or city.
+"""Customer search: every word typed is the start of a word of the customer's company, legal
+name or city, or of its EIN, in any order ("harb arch" finds "Harbor Architects").
 
-Customer.search_text holds those values case-folded in Python (keys.search_key),
-the EIN with and without its hyphen; the query is folded the same way, so the
-database only looks for a plain substring of already-folded text. '%' and '_'
-are literal characters.
+Words are compared as keys.search_words folds them: case and accents aside, split at anything
+that is not a letter or a digit. A hyphen between digits joins them, on both sides: the EIN
+"91-1144442" is the word "911144442", found by "91-114" and by "91114" alike.
 
-A LIKE '%...%' over every row does not stay fast at 100,000 customers, so each
-database answers from a trigram index (migration 0002):
+The index is the customer_words table: one row per prefix of each of a customer's words
+(harbor: h, ha, har, harb, harbo, harbor), carrying the customer's sort key. A search looks
+up one typed word by equality and walks its rows in the list's order, (company_sort,
+customer_id), joining each to its customer; every other typed word is a primary-key probe
+for the same customer. So a page costs the same whether the word is on 4 customers or on
+40,000: nothing is counted or sorted first.
 
-- SQLite: an FTS5 phrase query over customers_fts (trigram tokenizer). A phrase
-  of trigrams matches exactly where the query is a substring.
-- PostgreSQL: LIKE over search_text, which the pg_trgm GIN index serves.
-
-Then the page: the list is sorted by company, and a search's matches bunch
-together in that order (every "Harbor ..." sorts under H). Walking the sorted
-list until a page of matches turns up can read most of it, so unless the
-matches are many (when a walk fills a page at once), the page is sorted from
-the matches themselves, which costs what their number costs.
-
-A query shorter than three characters has no trigram to look up. It falls back
-to LIKE within the partner's own customers, walking the sorted list until a
-page is full: quick for the common one- and two-letter queries, a scan of the
-partner's list for a rare one.
+The rows are written by this module, in the transaction that writes the customer
+(services.customers, services.customer_profile, the seed's bulk insert), never by triggers.
 """
 
-from sqlalchemy import Integer, Select, column, false, func, literal_column, select, table
+from sqlalchemy import Select, and_, delete, exists, false
 
 from extensions import db
-from keys import search_key
-from models import Customer
+from keys import search_words
+from models import Customer, customer_words
 
-MIN_TRIGRAM = 3
-# Up to this many matches, sorting the matches beats walking the sorted list.
-SORT_MATCHES_UP_TO = 5000
-
-# The FTS5 index of migration 0002 (SQLite only); its rowid is the customer's id.
-customers_fts = table("customers_fts", column("rowid", Integer))
+MAX_WORDS = 8  # typed words looked up; more are ignored
 
 
-def _like(key: str):
-    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Customer.search_text.like(f"%{escaped}%", escape="\\")
+def indexed_words(company: str, legal_name: str | None, ein: str | None, city: str) -> set[str]:
+    """Every prefix of every word a customer is found by."""
+    text = " ".join(part for part in (company, legal_name, city, ein) if part)
+    return {word[:end] for word in search_words(text) for end in range(1, len(word) + 1)}
 
 
-def _fts_phrase(key: str) -> str:
-    # One quoted phrase: FTS5 operators and punctuation inside it are plain text.
-    return '"' + key.replace('"', '""') + '"'
+WordRow = tuple[int, str, str, int]  # customer_words' (partner_id, word, company_sort, customer_id)
 
 
-def matching(query: Select, q: str) -> Select:
-    """query (a select of customers) narrowed to those whose search text contains q."""
-    key = search_key(q)
-    if not key:
-        return query
-    if len(key) < MIN_TRIGRAM:
-        return query.where(_like(key))
-    if db.session.get_bind().dialect.name == "sqlite":
-        return _sqlite_matching(query, key)
-    # PostgreSQL's planner assumes matches are spread evenly through the sort order
-    # and walks the sorted index; stating the condition twice squares its estimate,
-    # so it sorts the few matches from the trigram index instead, and still walks
-    # for a common term (where the walk fills a page at once). 25 ms -> 5 ms for a
-    # company word at 100,000 customers.
-    return query.where(_like(key), _like(key))
+def word_rows(partner_id: int, customer_id: int, values) -> list[WordRow]:
+    """The customer_words rows of one customer, from its company, legal_name, ein, city and
+    company_sort (a mapping: a row's values)."""
+    words = indexed_words(values["company"], values.get("legal_name"), values.get("ein"), values["city"])
+    return [(partner_id, word, values["company_sort"], customer_id) for word in words]
 
 
-def _sqlite_matching(query: Select, key: str) -> Select:
-    hits = select(customers_fts.c.rowid).where(literal_column("customers_fts").op("MATCH")(_fts_phrase(key)))
-    # Counting in the index alone costs well under a millisecond, and picks the plan.
-    count = db.session.scalar(select(func.count()).select_from(hits.subquery()))
-    if not count:
-        return query.where(false())
-    if count <= SORT_MATCHES_UP_TO:
-        return query.where(Customer.id.in_(hits))  # look each match up by id, sort those
-    # Many matches: "+ 0" keeps SQLite from driving by id, so it walks the sorted list.
-    return query.where((Customer.id + 0).in_(hits))
+def add_to_index(rows: list[WordRow], connection=None) -> None:
+    """Write the word rows of customers new to the index, in the session's transaction (or
+    connection's). Sent as the driver's own executemany, in key order: a seed of 100,000
+    customers writes some 3 million rows, which SQLAlchemy's per-row parameter handling and
+    inserts in random key order would each make several times slower."""
+    if not rows:
+        return
+    connection = connection or db.session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO customer_words (partner_id, word, company_sort, customer_id) VALUES ({', '.join([marker] * 4)})",  # noqa: S608 - no values in it
+        sorted(rows),
+    )
+
+
+INDEXED = ("company", "legal_name", "ein", "city", "company_sort")
+
+
+def indexed_values(customer: Customer) -> dict:
+    """What a customer's words are made of (keep it before an edit, for reindex)."""
+    return {name: getattr(customer, name) for name in INDEXED}
+
+
+def index_customer(customer: Customer, before: dict | None = None) -> None:
+    """Write a new customer's words (it must have its id: flushed), or rewrite them after an
+    edit, given its indexed_values from before the edit."""
+    if before is not None:
+        old = word_rows(customer.partner_id, customer.id, before)
+        db.session.execute(delete(customer_words).where(
+            customer_words.c.partner_id == customer.partner_id, customer_words.c.customer_id == customer.id,
+            customer_words.c.company_sort == before["company_sort"],
+            customer_words.c.word.in_([word for _p, word, _s, _c in old]),
+        ))
+    add_to_index(word_rows(customer.partner_id, customer.id, indexed_values(customer)))
+
+
+def typed_words(q: str) -> list[str]:
+    """The distinct words of a search, at most MAX_WORDS."""
+    return list(dict.fromkeys(search_words(q)))[:MAX_WORDS]
+
+
+def matching(query: Select, partner_id: int, q: str) -> tuple[Select, tuple | None]:
+    """query (a select of the partner's customers) narrowed to those q finds, and the key that
+    pages the matches in the list's order (None: q has no word, so nothing matches).
+
+    The longest typed word drives (a longer prefix is usually the rarer); the key is its
+    rows' (company_sort, customer_id), which equal the customer's own."""
+    words = typed_words(q)
+    if not words:
+        return query.where(false()), None
+    driving = max(words, key=len)
+    hit = customer_words.alias("hit")
+    query = query.join(hit, and_(hit.c.partner_id == partner_id, hit.c.word == driving,
+                                 hit.c.customer_id == Customer.id))
+    for word in words:
+        if word != driving:
+            also = customer_words.alias()
+            query = query.where(exists().where(
+                also.c.partner_id == partner_id, also.c.word == word,
+                also.c.company_sort == hit.c.company_sort, also.c.customer_id == hit.c.customer_id,
+            ))
+    return query, (hit.c.company_sort, hit.c.customer_id)

@@ -48,15 +48,6 @@ def find_tag_by_name(partner_id: int, name: str) -> Tag | None:
     return db.session.scalar(scoped(Tag, partner_id).where(Tag.name_key == tag_key(name)))
 
 
-def tags_named(partner_id: int, names: list[str]) -> list[Tag]:
-    """The partner's tags with these names (ignoring case); unknown names have none."""
-    keys = {tag_key(name) for name in names if name.strip()}
-    if not keys:
-        return []
-    query = scoped(Tag, partner_id).where(Tag.name_key.in_(keys)).order_by(Tag.name_key)
-    return list(db.session.scalars(query))
-
-
 def customer_counts(partner_id: int, tag_ids: list[int] | None = None) -> dict[int, tuple[int, int]]:
     """{tag id: (active customers, archived customers)} for the partner's tags in use
     (or only those of tag_ids). Totals come from the (tag_id, customer_id) index alone;
@@ -231,10 +222,11 @@ class TagFilter:
 
     Each tag is an IN subquery over customer_tags' (tag_id, customer_id) index, so the
     list keeps walking its own (partner_id, company_sort, id) index page by page.
-    A name the partner has no tag of matches no customer.
+    A name the partner has no tag of matches no customer. The names are looked up among the
+    partner's tags (partner_tags(), which the list loads anyway), not in a query of their own.
     """
 
-    def __init__(self, partner_id: int, names: list[str], match: str):
+    def __init__(self, known: list[Tag], names: list[str], match: str):
         seen, self.names = set(), []
         for name in names:
             name = name.strip()[:200]
@@ -243,9 +235,10 @@ class TagFilter:
                 self.names.append(name)
         self.names = self.names[:MAX_FILTER_TAGS]
         self.match = "all" if match == "all" else "any"
-        self.tags = tags_named(partner_id, self.names)
-        known = {tag.name_key for tag in self.tags}
-        self.unknown = [name for name in self.names if tag_key(name) not in known]
+        wanted = {tag_key(name) for name in self.names}
+        self.tags = [tag for tag in known if tag.name_key in wanted]
+        found = {tag.name_key for tag in self.tags}
+        self.unknown = [name for name in self.names if tag_key(name) not in found]
 
     @property
     def shown(self) -> list[tuple[str, Tag | None]]:

@@ -199,7 +199,7 @@ def test_only_supported_countries_fit_in_the_schema(app, two_partners):
 
 
 def test_upgrading_merges_the_portal_logins_of_one_email_keeping_the_newest_password(empty_database):
-    assert flask("db", "upgrade", "0002", database_url=empty_database).returncode == 0
+    assert flask("db", "upgrade", "0003", database_url=empty_database).returncode == 0
     engine = create_engine(empty_database.replace("postgresql://", "postgresql+psycopg://", 1))
     customer = ("INSERT INTO customers (id, partner_id, company, address, city, state, postal_code, country,"
                 " created_at, company_sort, company_key, search_text, version)"

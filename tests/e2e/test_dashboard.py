@@ -19,7 +19,7 @@ def rows(page):
 
 
 def first_company(page):
-    return rows(page).first.locator("td").nth(1)
+    return rows(page).first.locator("a").first  # the company (a tick box comes first once tags exist)
 
 
 # -- signing in and out ----------------------------------------------------------

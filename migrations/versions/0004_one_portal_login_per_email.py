@@ -9,8 +9,8 @@
 - customer_users: portal_first_seen_at / portal_last_seen_at, the Users tab's status.
   Memberships of a login that has signed in start as seen at its last sign-in.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-25 14:30:00
 
 """
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
