@@ -2,6 +2,7 @@
 
 - attempt(): one password-hash verification per attempt, whether the email is unknown,
   has no password yet or has one, so the time taken says nothing about the email.
+- sign_in_page(): the view of both sign-in pages (the form, the one message, the redirect).
 - sign_in() / sign_out(): a new session id each time; sign-in records the login's last
   sign-in and stores its session epoch in the session; sign-out raises the epoch, so a
   copied cookie is dead (models/login.py lists every trigger).
@@ -14,16 +15,17 @@
 
 from collections.abc import Callable
 
-from flask import current_app, flash, g, request, session
+from flask import current_app, flash, g, redirect, render_template, request, session
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from extensions import db, limiter
+from keys import email_key
 from models import PortalAccount, StaffUser
 from models._time import utcnow
 from models.login import verify_password
-from request_input import int_value
+from request_input import int_value, safe_next
 from unit_of_work import unit_of_work
 
 BAD_CREDENTIALS = "The email address or password is not right"
@@ -60,6 +62,20 @@ def attempt(model: type[StaffUser] | type[PortalAccount], key: str, password: st
         return login
     g.sign_in_failed = True
     return None
+
+
+def sign_in_page(model: type[StaffUser] | type[PortalAccount], form, template: str, home: str):
+    """A sign-in page's view, staff's or the portal's: the form (422 with the one message for a
+    wrong email or password), or after the right password a new session and a 303 to the page
+    asked for (a safe `next`), else home."""
+    if form.validate_on_submit():
+        login = attempt(model, email_key(form.email.data), form.password.data)
+        if login is not None:
+            sign_in(login)
+            return redirect(safe_next(request.args.get("next"), home), code=303)
+        form.form_errors.append(BAD_CREDENTIALS)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, form=form), status
 
 
 def sign_in(login: StaffUser | PortalAccount) -> None:

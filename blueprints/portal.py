@@ -9,10 +9,9 @@ from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm
 from keys import email_key
 from models import Customer, CustomerUser, PortalAccount
 from models._time import utcnow
-from request_input import safe_next
 from services import portal_access
 from services.portal_access import LinkError
-from sign_in import BAD_CREDENTIALS, attempt, failure_limits, sign_in, sign_out
+from sign_in import failure_limits, sign_in_page, sign_out
 from unit_of_work import unit_of_work
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -41,15 +40,7 @@ def _require_account():
 def login():
     if _portal_account() is not None:
         return redirect(url_for(".home"))
-    form = PortalSignInForm()
-    if form.validate_on_submit():
-        account = attempt(PortalAccount, email_key(form.email.data), form.password.data)
-        if account is not None:
-            sign_in(account)
-            return redirect(safe_next(request.args.get("next"), url_for(".home")), code=303)
-        form.form_errors.append(BAD_CREDENTIALS)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("portal/login.html", form=form), status
+    return sign_in_page(PortalAccount, PortalSignInForm(), "portal/login.html", url_for(".home"))
 
 
 @bp.post("/logout")

@@ -197,6 +197,11 @@ class UserRowForm(Form):
 MAX_USERS = 200
 
 
+def already_a_user(email: str) -> str:
+    """The message of the rule "one email once per customer", wherever it is checked."""
+    return f"{email} is already a user of this customer"
+
+
 class CustomerUsersForm(FlaskForm):
     """Step 2 of Add customer: at least one user, emails unique ignoring case."""
 
@@ -211,7 +216,7 @@ class CustomerUsersForm(FlaskForm):
                 continue
             key = keys.email_key(email.data)
             if key in seen:
-                email.errors = [f"{email.data} is already a user of this customer"]
+                email.errors = [already_a_user(email.data)]
                 raise ValidationError("Each user needs a different email address")
             seen[key] = index
 

@@ -10,7 +10,7 @@ from wtforms.validators import ValidationError
 
 import keys
 from extensions import db
-from forms.customer import CustomerDetailsForm, CustomerUsersForm, UserRowForm
+from forms.customer import CustomerDetailsForm, CustomerUsersForm, UserRowForm, already_a_user
 from models import CustomerUser
 from request_input import int_value
 
@@ -22,10 +22,6 @@ class ProfileForm(CustomerDetailsForm):
 
     def started_from(self) -> int | None:
         return int_value(self.version.data, low=1)
-
-
-def _already_a_user(email) -> str:
-    return f"{email} is already a user of this customer"
 
 
 class AddUsersForm(CustomerUsersForm):
@@ -49,7 +45,7 @@ class AddUsersForm(CustomerUsersForm):
                 )
             ))
         for key in taken:
-            by_key[key].errors = [_already_a_user(by_key[key].data)]
+            by_key[key].errors = [already_a_user(by_key[key].data)]
         super().validate_users(field)
         if taken:
             raise ValidationError("Each user needs an email address this customer does not have yet")
@@ -74,4 +70,4 @@ class UserEditForm(FlaskForm, UserRowForm):
             CustomerUser.id != self.user.id,
         )
         if db.session.scalar(query) is not None:
-            raise ValidationError(_already_a_user(field.data))
+            raise ValidationError(already_a_user(field.data))
