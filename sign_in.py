@@ -13,7 +13,6 @@
   types the right password from an address that has not failed.
 """
 
-from collections.abc import Callable
 
 from flask import current_app, flash, g, redirect, render_template, request, session
 from flask_limiter.util import get_remote_address
@@ -39,7 +38,7 @@ def _failed(_response) -> bool:
     return bool(g.get("sign_in_failed"))
 
 
-def failure_limits(scope: str, email_key: Callable[[str], str], field: str = "email"):
+def failure_limits(scope: str, field: str = "email"):
     """The failure limits of one sign-in form (a POST with the email in `field`)."""
 
     def email_and_address() -> str:

@@ -4,7 +4,6 @@ from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
 from forms.auth import SignInForm
-from keys import email_key
 from models import StaffUser
 from sign_in import failure_limits, sign_in_page, sign_out
 
@@ -17,7 +16,7 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@failure_limits("signin", email_key)
+@failure_limits("signin")
 def login():
     if current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffUser):
         return redirect(url_for("customers.index"))

@@ -36,7 +36,7 @@ def _require_account():
 # -- sign in and out ---------------------------------------------------------------
 
 @bp.route("/login", methods=["GET", "POST"])
-@failure_limits("portal", email_key)
+@failure_limits("portal")
 def login():
     if _portal_account() is not None:
         return redirect(url_for(".home"))
