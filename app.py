@@ -4,7 +4,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import load_config
-from extensions import csrf, db, limiter, login_manager, migrate, server_session
+from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle, server_session
 from request_input import install_request_input
 
 
@@ -22,9 +22,11 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SESSION_SQLALCHEMY"] = db
 
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_page_cache)
+        else:  # a SQLite file never disconnects
+            ping_connections_that_sat_idle(db.engine)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -62,7 +62,9 @@ def load_config(instance_path: str) -> dict:
         "APP_ENV": app_env,
         "SECRET_KEY": _secret_key(instance, production),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping: connections that sat idle are pinged at checkout (extensions.py). A
+        # connection is replaced after 30 minutes whatever happens (a firewall may drop it quietly).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "BASE_URL": base_url or "http://127.0.0.1:5000",
         # Sessions: server-side, so a draft with many users fits.
         "SESSION_TYPE": "redis" if redis_url else "sqlalchemy",
