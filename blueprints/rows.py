@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import abort, render_template
 
-from forms.rows import change_rows, posted_rows
+from forms.rows import change_rows, posted_rows, removed_row
 from web import is_partial
 
 
@@ -18,14 +18,16 @@ def row_action(entries, action: str, *, template: str, rebuild: Callable, full_p
                keep: Callable | None = None, **context):
     """Add or remove a row of the list `entries` (a bound FieldList), as posted:
     keep(rows) stores the new rows (a draft); then htmx gets the list alone (`template`,
-    drawn from rebuild(rows) as `form`, with `context`), a plain post full_page(rows, focus_id).
-    400 for an action that is neither."""
-    changed = change_rows(entries, posted_rows(entries), action)
+    drawn from rebuild(rows) as `form`, with `context` and `removed`, the row a Remove took),
+    a plain post full_page(rows, focus_id). 400 for an action that is neither."""
+    posted = posted_rows(entries)
+    changed = change_rows(entries, posted, action)
     if changed is None:
         abort(400)
     rows, focus_id = changed
     if keep is not None:
         keep(rows)
     if is_partial():
-        return render_template(template, form=rebuild(rows), focus_id=focus_id, **context)
+        return render_template(template, form=rebuild(rows), focus_id=focus_id,
+                               removed=removed_row(entries, posted, action), **context)
     return full_page(rows, focus_id)

@@ -98,7 +98,7 @@ def test_step_one_shows_the_fields_of_the_seed_with_country_first_in_the_address
     fields = [n for n in names if n not in ("csrf_token", "draft_token", "q")]
     assert fields == ["company", "legal_name", "ein", "country", "address", "city", "state", "postal_code"]
     assert "novalidate" in page
-    assert 'aria-current="step"' in page and "Customer details" in page
+    assert 'aria-current="step"' in page and "Company details" in page
     assert re.search(r'<option value="US" selected>United States</option>', page)
     assert "(optional)" in page
 
@@ -300,6 +300,61 @@ def test_add_and_remove_rows_with_htmx_swap_only_the_rows(flow):
     assert added.text.lstrip().startswith('<div id="user-rows"')
     assert 'name="users-2-name"' in added.text
     assert 'data-focus-id="users-2-name"' in added.text
+
+
+def buttons(html: str) -> list[str]:
+    """The action values of the visible submit buttons, in reading order."""
+    return re.findall(r'<button class="button[^"]*" type="submit" name="action" value="([\w-]+)"', html)
+
+
+def test_each_step_is_a_card_with_its_own_action_first_and_back_and_cancel_after(flow):
+    step1 = flow.open().text
+    assert '<section class="card" aria-labelledby="step-title">' in step1
+    assert buttons(step1) == ["continue", "cancel"]
+    step2 = flow.to_users().text
+    assert '<section class="card" aria-labelledby="step-title">' in step2
+    assert buttons(step2)[-3:] == ["create", "back", "cancel"]
+    assert "button-quiet" not in step2.split('class="actions step-actions"')[1]
+
+
+def test_a_finished_step_says_so_in_words_and_the_current_one_is_marked(flow):
+    step1 = flow.open().text
+    assert step1.count('aria-current="step"') == 1 and "— done" not in step1
+    step2 = flow.to_users().text
+    done = re.search(r'<li class="step-done">(.*?)</li>', step2, re.S).group(1)
+    assert "✓" in done and "Completed:" in done and "Company details" in done and "— done" in done
+    assert re.search(r'<li aria-current="step">\s*<span class="step-number" aria-hidden="true">2</span> Users', step2)
+
+
+def test_rows_are_numbered_and_one_row_has_no_remove_button(flow):
+    page = flow.to_users().text
+    assert '<legend class="row-title">User 1</legend>' in page
+    assert 'value="remove-' not in page
+    flow.users([("Ann Lee", "ann@example.com")], "add")
+    page = flow.open("/customers/new/users").text
+    assert '<legend class="row-title">User 2</legend>' in page
+    assert re.findall(r'value="(remove-\d)"', page) == ["remove-0", "remove-1"]
+    # Each Remove heads its row: after a row's Email comes the next row, not that row's Remove.
+    assert page.index('value="remove-1"') < page.index('name="users-1-name"')
+    assert page.index('name="users-0-email"') < page.index('value="remove-1"')
+    # Enter in a field still means Create Customer: the hidden default button comes first.
+    assert page.index('name="action" value="create" hidden') < page.index('value="remove-0"')
+
+
+@pytest.mark.parametrize(("rows", "action", "said"), [
+    ([("Bob Ray", "bob@example.com"), ("Ann Lee", "ann@example.com")], "remove-1", "Removed User 2, Ann Lee"),
+    ([("Bob Ray", "bob@example.com"), ("", "")], "remove-1", "Removed User 2"),
+    ([("Bob Ray", "bob@example.com"), ("Ann Lee", "ann@example.com")], "add", None),
+])
+def test_a_removed_row_is_announced_by_its_number_and_name(flow, rows, action, said):
+    flow.to_users()
+    data = {**flow.tokens(), "action": action}
+    for i, (name, email) in enumerate(rows):
+        data |= {f"users-{i}-name": name, f"users-{i}-email": email}
+    swapped = flow.client.post("/customers/new/users", data=data, headers=PARTIAL)
+    assert swapped.status_code == 200
+    announced = re.search(r'data-announce="([^"]*)"', swapped.text)
+    assert (announced.group(1) if announced else None) == said
 
 
 def test_removing_the_only_row_leaves_one_empty_row(flow):

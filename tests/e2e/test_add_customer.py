@@ -19,6 +19,15 @@ def fill_details(page, **values):
         page.fill(f"#{name}", value)
 
 
+def to_users_step(page, **values) -> None:
+    """Step 1 filled with an Austin customer and continued: the page is step 2."""
+    page.goto("/customers/new")
+    fill_details(page, **{"city": "Austin", "address": "100 Congress Ave", **values})
+    page.select_option("#state", "TX")
+    page.fill("#postal_code", "78701")
+    page.click("button[value=continue]")
+
+
 def created_customer(app) -> Customer:
     with app.app_context():
         customer = db.session.scalar(select(Customer))
@@ -120,11 +129,7 @@ def test_leaving_an_untouched_empty_field_shows_nothing(signed_in_page):
 
 def test_removing_a_user_row_with_htmx(signed_in_page):
     page = signed_in_page
-    page.goto("/customers/new")
-    page.select_option("#state", "TX")
-    fill_details(page, city="Austin", address="100 Congress Ave")
-    page.fill("#postal_code", "78701")
-    page.click("button[value=continue]")
+    to_users_step(page)
     page.fill("#users-0-name", "Ann")
     page.click("button[value=add]")
     page.fill("#users-1-name", "Bob")
@@ -164,11 +169,7 @@ def test_whole_flow_works_without_javascript(app, signed_in_page_no_js):
 
 def test_double_click_on_create_makes_one_customer(app, signed_in_page):
     page = signed_in_page
-    page.goto("/customers/new")
-    fill_details(page, city="Austin", address="100 Congress Ave")
-    page.select_option("#state", "TX")
-    page.fill("#postal_code", "78701")
-    page.click("button[value=continue]")
+    to_users_step(page)
     page.fill("#users-0-name", "Ann")
     page.fill("#users-0-email", "ann@example.com")
     page.dblclick(".actions button[value=create]")
