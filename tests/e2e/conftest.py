@@ -9,9 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from customer_helpers import make_tag, tag_customers
+from test_customers import add_customers
 from werkzeug.serving import make_server
 
 from conftest import PASSWORD
+from e2e import pages
 from e2e.axe import assert_no_axe_violations  # noqa: F401 - the browser tests import it from here
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -21,6 +24,10 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 320, "height": 640}
+TAGS = ["Managed", "Net 30", "VIP", "Overdue", "Onboarding", "Quarterly billing", "Priority support", "Legacy"]
+PLACES = [{}, {"city": "Montréal", "state": "QC", "postal_code": "H2Y 1C6", "country": "CA"},
+          {"city": "San Francisco", "state": "CA", "postal_code": "94103"}]
 
 
 def pytest_collection_modifyitems(items):
@@ -29,9 +36,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-def _missing_browser(message: str) -> None:
+def missing_tool(message: str) -> None:
+    """Skip, saying why; with CI=true, fail: CI must run every check."""
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}; CI=true needs the browser tests to run", pytrace=False)
+        pytest.fail(f"{message}; CI=true needs every check to run", pytrace=False)
     pytest.skip(message)
 
 
@@ -49,11 +57,11 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        _missing_browser(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        missing_tool(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing_browser("Playwright for Python is not installed (pip install -e '.[dev]')")
+        missing_tool("Playwright for Python is not installed (pip install -e '.[dev]')")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -112,3 +120,22 @@ def signed_in_page(page, partner):
 def signed_in_page_no_js(page_no_js, partner):
     sign_in(page_no_js, partner.email)
     return page_no_js
+
+
+@pytest.fixture
+def hundred(app, partner):
+    """100 customers with long names and places; the first ten carry all 8 tags."""
+    ids = add_customers(app, partner.partner_id, [
+        {"company": f"{name} {n:03d}", "legal_name": f"{name} {n:03d} Holdings Incorporated", **PLACES[n % 3]}
+        for n, name in enumerate(["Harbor Architects and Engineers", "Cedar Logistics", "Blue Dental"] * 34)
+        if n < 100
+    ])
+    for index, name in enumerate(TAGS):
+        tag_customers(app, partner, make_tag(app, partner, name), ids[:10] + ids[10 + index::9])
+    return ids
+
+
+@pytest.fixture
+def site(app, partner, hundred):
+    """Every page's data: the hundred customers and 8 tags, and what pages.build_site adds."""
+    return pages.build_site(app, partner, hundred)

@@ -5,31 +5,12 @@ partner is, the bulk-tag bar comes only with ticked rows, and axe-core finds not
 import re
 
 import pytest
-from customer_helpers import make_tag, tag_customers
 from playwright.sync_api import expect
 from test_customers import add_customers
 
 from e2e.axe import assert_no_axe_violations
-from e2e.conftest import DESKTOP, PHONE, new_page, sign_in
+from e2e.conftest import DESKTOP, NARROW, PHONE, new_page, sign_in
 from e2e.test_dashboard import screenshot_dir
-
-NARROW = {"width": 320, "height": 640}
-TAGS = ["Managed", "Net 30", "VIP", "Overdue", "Onboarding", "Quarterly billing", "Priority support", "Legacy"]
-PLACES = [{}, {"city": "Montréal", "state": "QC", "postal_code": "H2Y 1C6", "country": "CA"},
-          {"city": "San Francisco", "state": "CA", "postal_code": "94103"}]
-
-
-@pytest.fixture
-def hundred(app, partner):
-    """100 customers with long names and places; the first ten carry all 8 tags."""
-    ids = add_customers(app, partner.partner_id, [
-        {"company": f"{name} {n:03d}", "legal_name": f"{name} {n:03d} Holdings Incorporated", **PLACES[n % 3]}
-        for n, name in enumerate(["Harbor Architects and Engineers", "Cedar Logistics", "Blue Dental"] * 34)
-        if n < 100
-    ])
-    for index, name in enumerate(TAGS):
-        tag_customers(app, partner, make_tag(app, partner, name), ids[:10] + ids[10 + index::9])
-    return ids
 
 
 def no_sideways_scroll(page, viewport) -> None:

@@ -3,10 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import DESKTOP, PHONE, assert_no_axe_violations, new_page, sign_in
+from e2e.conftest import DESKTOP, NARROW, PHONE, assert_no_axe_violations, new_page, sign_in
 from e2e.test_dashboard import screenshot_dir
-
-NARROWEST = {"width": 320, "height": 640}
 
 
 def nav_links(page):
@@ -65,7 +63,7 @@ def test_short_pages_start_right_under_the_nav_on_a_phone(browser, live_server, 
 PAGES = ["/customers", "/customers?q=nothing-matches", "/customers/new", "/tags", "/tags/new"]
 
 
-@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE), ("320", NARROWEST)])
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE), ("320", NARROW)])
 def test_the_shell_fits_and_passes_axe(browser, live_server, partner, tmp_path_factory, size, viewport):
     shots = screenshot_dir(tmp_path_factory)
     context, page = new_page(browser, live_server, viewport=viewport)

@@ -1,0 +1,270 @@
+"""Every page of the app in the states a person sees, for the page-wide checks (the W3C
+checker in test_html_valid.py, sideways scroll and axe-core in test_every_page.py).
+
+A page is one entry (name, how to get there) in the list of the people who see it:
+SIGNED_OUT (no login), PARTNER (signed in to the dashboard) or PORTAL (a customer's user).
+"How to get there" is a path, formatted with the Site's names ("/customers/{customer}"),
+or a function(page, site) that drives the browser to the state (and waits for it). Each
+must work with and without JavaScript: the checker reads the server's HTML with
+JavaScript off. FRAGMENTS are what htmx swaps in: function(page, site) -> HTML, read by
+the checker only. VISITORS puts each list with its sign-in.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from customer_helpers import make_customer, make_tag, tag_customers
+from playwright.sync_api import expect
+from sqlalchemy import select
+from test_portal import GOOD_PASSWORD, emails_to, link_in
+
+from conftest import PASSWORD
+from extensions import db
+from models import Customer, CustomerUser, PortalAccount
+from services import customer_profile
+from unit_of_work import unit_of_work
+
+PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the pages show: the ids and links the entries' paths name."""
+
+    app: object
+    staff_id: int
+    staff_email: str
+    customer: int  # Northwind Dental: two users, tags, history
+    user: int  # its first user
+    tag: int
+    archived: int  # an archived customer
+    invitation: str  # an emailed set-password link not yet used
+    used_invitation: str  # one that a newer invitation replaced (410)
+    portal_email: str  # a portal login with a password and two companies
+
+
+def build_site(app, staff, hundred: list[int]) -> Site:
+    """Besides the hundred customers and 8 tags: a customer with users, tags and history,
+    an archived one, and a portal user of two companies."""
+    customer = make_customer(app, staff, users=(("Ann Lee", "ann@example.com"), ("Bob Ray", "bob@example.com")))
+    first_link = link_in(app, emails_to(app, "ann@example.com")[-1])
+    second = make_customer(app, staff, company="Harbor Vets", ein="91-1144443",
+                           users=(("Ann Lee", "ann@example.com"),))  # Ann's first link is now used
+    tag = make_tag(app, staff, "Key account", color="green", description="Our largest customers")
+    tag_customers(app, staff, tag, [customer, second])
+    with app.app_context():
+        with unit_of_work():
+            record = db.session.get(Customer, customer)
+            customer_profile.update_profile(record, {"legal_name": "Northwind Dental Group LLC"},
+                                            expected_version=record.version, staff_id=staff.id)
+            customer_profile.archive_customer(db.session.get(Customer, hundred[-1]), staff_id=staff.id)
+            account = db.session.scalar(select(PortalAccount).where(PortalAccount.email == "ann@example.com"))
+            account.set_password(GOOD_PASSWORD)
+        user = db.session.scalar(select(CustomerUser.id).where(CustomerUser.customer_id == customer)
+                                 .order_by(CustomerUser.id))
+    return Site(app=app, staff_id=staff.id, staff_email=staff.email, customer=customer, user=user, tag=tag,
+                archived=hundred[-1],
+                invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
+                portal_email="ann@example.com")
+
+
+# -- signing in --------------------------------------------------------------------
+
+def signing_in(path: str, email: str, password: str, lands_on: str) -> Callable:
+    """A sign-in at `path` as the Site's `email` (the name of its field)."""
+
+    def sign_in(page, site: Site) -> None:
+        page.goto(path)
+        page.fill("#email", getattr(site, email))
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lands_on)
+
+    return sign_in
+
+
+# -- states that take more than an address ------------------------------------------
+
+def press(page, button: str, then: str) -> None:
+    """Press a button (a selector) and wait until `then` (a selector) shows."""
+    page.click(button)
+    expect(page.locator(then).first).to_be_visible()
+
+
+MAIN_FORM = "main form[novalidate]:not(.tag-add)"
+
+
+def with_errors(path: str, button: str = f"{MAIN_FORM} button[type=submit]") -> Callable:
+    """The page's main form sent with its text fields empty: the error summary and messages."""
+
+    def setup(page, site: Site) -> None:
+        page.goto(path.format(**vars(site)))
+        for field in page.locator(f"{MAIN_FORM} input.input").all():
+            field.fill("")
+        press(page, button, ".error-summary")
+
+    return setup
+
+
+def fill_details(page) -> None:
+    page.goto("/customers/new")
+    page.fill("#company", "Blue Harbor Dental")
+    page.fill("#address", "1 Main St")
+    page.fill("#city", "Austin")
+    page.select_option("#state", "TX")
+    page.fill("#postal_code", "78701")
+
+
+def step_2(page, site: Site) -> None:
+    fill_details(page)
+    press(page, "button[value=continue]", "#users-0-name")
+
+
+def step_2_with_errors(page, site: Site) -> None:
+    step_2(page, site)
+    page.fill("#users-0-email", "not an email")
+    press(page, ".actions button[value=create]", ".error-summary")
+
+
+def step_2_with_two_users(page, site: Site) -> None:
+    step_2(page, site)
+    press(page, "button[value=add]", "#users-1-name")
+
+
+def second_page(page, site: Site) -> None:
+    page.goto("/customers")
+    press(page, "a[rel=next]", "a[rel=prev]")
+
+
+def edit_conflict(page, site: Site) -> None:
+    """409: someone else saved the profile while the partner was editing it."""
+    page.goto(f"/customers/{site.customer}/edit")
+    page.fill("#city", "Dallas")
+    with site.app.app_context(), unit_of_work():
+        record = db.session.get(Customer, site.customer)
+        customer_profile.update_profile(record, {"city": "Houston"}, expected_version=record.version,
+                                        staff_id=site.staff_id)
+    press(page, f"{MAIN_FORM} button[type=submit]", ".conflict, .error-summary, [role=alert]")
+
+
+def portal_home(page, site: Site) -> None:
+    page.goto("/portal/choose")
+    press(page, "main form button", "h1")
+
+
+SIGNED_OUT = [
+    ("Sign in", "/login"),
+    ("Sign in with errors", with_errors("/login")),
+    ("Portal sign in", "/portal/login"),
+    ("Portal sign in with errors", with_errors("/portal/login")),
+    ("Portal forgot password", "/portal/forgot-password"),
+    ("Portal forgot password with errors", with_errors("/portal/forgot-password")),
+    ("Portal set password", "{invitation}"),
+    ("Portal set password with errors", with_errors("{invitation}")),
+    ("Portal link already used (410)", "{used_invitation}"),
+    ("Portal link unknown (404)", "/portal/set-password/not-a-token"),
+    ("Not found (404)", "/no-such-page"),
+]
+
+PARTNER = [
+    ("All Customers", "/customers"),
+    ("All Customers, second page", second_page),
+    ("All Customers, search", "/customers?q=harb"),
+    ("All Customers, search without results", "/customers?q=nothing-matches"),
+    ("All Customers, tag filter", "/customers?tag=Managed&tag=VIP&match=all"),
+    ("All Customers, archived", "/customers?archived=1"),
+    ("Add customer, step 1", "/customers/new"),
+    ("Add customer, step 1 with errors", with_errors("/customers/new", "button[value=continue]")),
+    ("Add customer, step 2", step_2),
+    ("Add customer, step 2 with two users", step_2_with_two_users),
+    ("Add customer, step 2 with errors", step_2_with_errors),
+    ("Customer, Profile", "/customers/{customer}"),
+    ("Customer, Users", "/customers/{customer}/users"),
+    ("Customer, History", "/customers/{customer}/history"),
+    ("Customer, edit profile", "/customers/{customer}/edit"),
+    ("Customer, edit profile with errors", with_errors("/customers/{customer}/edit")),
+    ("Customer, edit profile conflict (409)", edit_conflict),
+    ("Customer, add users", "/customers/{customer}/users/new"),
+    ("Customer, edit a user", "/customers/{customer}/users/{user}/edit"),
+    ("Customer, remove a user", "/customers/{customer}/users/{user}/remove"),
+    ("Customer, archived", "/customers/{archived}"),
+    ("Tags", "/tags"),
+    ("Tags, new", "/tags/new"),
+    ("Tags, new with errors", with_errors("/tags/new")),
+    ("Tags, edit", "/tags/{tag}/edit"),
+    ("Tags, delete", "/tags/{tag}/delete"),
+    ("Tags, history", "/tags/history"),
+    ("Customer not found (404)", "/customers/999999"),
+]
+
+PORTAL = [
+    ("Portal, choose a company", "/portal/choose"),
+    ("Portal, home", portal_home),
+]
+
+def go(page, site: Site, where) -> None:
+    """Bring the page to an entry's state."""
+    if callable(where):
+        where(page, site)
+    else:
+        page.goto(where.format(**vars(site)))
+
+
+# -- htmx fragments ------------------------------------------------------------------
+
+def form_values(page, form: str = "form.form") -> dict:
+    return page.locator(form).evaluate("form => Object.fromEntries(new FormData(form))")
+
+
+def post_fragment(page, url: str, data: dict) -> str:
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    response = page.request.post(url, form=data, headers={**PARTIAL, "X-CSRFToken": token})
+    return response.text()
+
+
+def get_fragment(path: str) -> Callable:
+    def fetch(page, site: Site) -> str:
+        return page.request.get(path.format(**vars(site)), headers=PARTIAL).text()
+
+    return fetch
+
+
+def detail_check(page, site: Site) -> str:
+    page.goto("/customers/new")
+    return post_fragment(page, "/customers/new/check/postal_code",
+                         {**form_values(page), "state": "TX", "postal_code": "10001"})
+
+
+def user_check(page, site: Site) -> str:
+    step_2(page, site)
+    return post_fragment(page, "/customers/new/users/check/0/email",
+                         {**form_values(page), "users-0-email": "not an email"})
+
+
+def add_user_row(page, site: Site) -> str:
+    step_2(page, site)
+    return post_fragment(page, "/customers/new/users", {**form_values(page), "action": "add"})
+
+
+def apply_missing_tag(page, site: Site) -> str:
+    page.goto(f"/customers/{site.customer}")
+    return post_fragment(page, f"/customers/{site.customer}/tags",
+                         {**form_values(page, "form.tag-add"), "tag-name": ""})
+
+
+FRAGMENTS = [
+    ("All Customers, search results", get_fragment("/customers?q=harb")),
+    ("Customer, Users tab", get_fragment("/customers/{customer}/users")),
+    ("Customer, tag suggestions", get_fragment("/customers/{customer}/tags/suggestions?tag-name=Ma")),
+    ("Add customer, step 1 blur check", detail_check),
+    ("Add customer, step 2 blur check", user_check),
+    ("Add customer, step 2 add a user", add_user_row),
+    ("Customer, apply an empty tag", apply_missing_tag),
+]
+
+# (who, how they sign in, their pages, the fragments htmx fetches for them)
+VISITORS = [
+    ("signed out", None, SIGNED_OUT, []),
+    ("partner", signing_in("/login", "staff_email", PASSWORD, "**/customers"), PARTNER, FRAGMENTS),
+    ("portal user", signing_in("/portal/login", "portal_email", GOOD_PASSWORD, "**/portal/choose"), PORTAL, []),
+]
