@@ -24,14 +24,14 @@ def current_partner_id() -> int:
     return current_user.partner_id
 
 
-def scoped(model: type[M], partner_id: int) -> Select:
-    """A select of the partner's rows of `model`."""
-    return select(model).where(model.partner_id == partner_id)
+def scoped(model: type[M], partner_id: int, *columns) -> Select:
+    """A select of the partner's rows of `model`: whole rows, or only `columns` of them."""
+    return select(*(columns or (model,))).where(model.partner_id == partner_id)
 
 
-def customers(partner_id: int) -> Select:
-    """A select of the partner's customers."""
-    return scoped(Customer, partner_id)
+def customers(partner_id: int, *columns) -> Select:
+    """A select of the partner's customers (or of some of their columns)."""
+    return scoped(Customer, partner_id, *columns)
 
 
 def get_or_404(model: type[M], partner_id: int, row_id: int) -> M:

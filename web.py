@@ -9,7 +9,7 @@ from flask import Flask, redirect, request, url_for
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from extensions import login_manager
+from extensions import limiter, login_manager
 from request_input import safe_next
 from sign_in import load_login
 from templating import install_template_helpers
@@ -60,14 +60,17 @@ def install_web_defaults(app: Flask) -> None:
     def favicon():
         return redirect(app.jinja_env.globals["static_url"]("favicon.svg"))
 
-    # Text responses of 500 bytes or more go out compressed (zstd, br or gzip) when the
-    # client accepts it. after_request handlers run last-registered first, so compression
-    # comes after read_static_files and security_headers, on the final response.
-    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    # Text responses of 1 kB or more go out compressed (zstd, br or gzip) when the client
+    # accepts it: a smaller one (a blur check's row) would save a few hundred bytes of a
+    # packet it fills anyway, for a tenth of a millisecond. after_request handlers run
+    # last-registered first, so compression comes after read_static_files and
+    # security_headers, on the final response.
+    app.config.setdefault("COMPRESS_MIN_SIZE", 1000)
     # Streamed bodies stay as they are: Flask-Compress would drop the file's close() and
     # would compress a range request's part. Static files are read whole instead.
     app.config.setdefault("COMPRESS_STREAMS", False)
     compress.init_app(app)
+    _rate_limits_where_declared(app)
 
     @app.after_request
     def read_static_files(response):
@@ -98,16 +101,29 @@ def install_web_defaults(app: Flask) -> None:
         response.headers["HX-Redirect"] = f"{login}?{urlencode({'next': back})}"
         return response
 
+    always = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+    if app.config["APP_ENV"] == "production":
+        # Sent over plain HTTP too: TLS ends at the proxy, and browsers heed it only over HTTPS.
+        always["Strict-Transport-Security"] = HSTS
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.update(always)
         if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+            headers.setdefault("Cache-Control", "no-store")
         response.vary.add("HX-Request-Type")
-        if app.config["APP_ENV"] == "production":
-            # Sent over plain HTTP too: TLS ends at the proxy, and browsers heed it only over HTTPS.
-            response.headers["Strict-Transport-Security"] = HSTS
         return response
+
+
+def _rate_limits_where_declared(app: Flask) -> None:
+    """Flask-Limiter checks every request for the application's default, shared and
+    blueprint limits (a before_request hook), and each limited view again in its decorator.
+    This app's limits are all on views (sign-in, password reset), so the hook only costs
+    time; it is dropped while no limit of those kinds exists. The after_request (failures
+    deducted, headers) and teardown hooks stay."""
+    manager = limiter.limit_manager
+    if not (manager.default_limits or manager.application_limits or manager._blueprint_limits
+            or limiter._meta_limits):
+        app.before_request_funcs[None].remove(limiter._check_request_limit)

@@ -112,7 +112,7 @@ def check_detail(name: str):
     """The blur check of one step-1 field. Reads the session, never writes it."""
     if name not in NewCustomerDetailsForm.FIELDS:
         abort(404)
-    return answer_check(_details_form(), name, DETAILS_CHECK, "_customer_fields.html")
+    return answer_check(_details_form, name, DETAILS_CHECK, "_customer_fields.html")
 
 
 # -- step 2 ------------------------------------------------------------------
@@ -166,7 +166,7 @@ def users_action():
 @bp.post("/users/check/<int:index>/<name>")
 def check_user(index: int, name: str):
     """The blur check of one user field. Reads the session, never writes it."""
-    return answer_check(CustomerUsersForm(), f"users-{index}-{name}", USERS_CHECK, "_user_fields.html")
+    return answer_check(CustomerUsersForm, f"users-{index}-{name}", USERS_CHECK, "_user_fields.html")
 
 
 def _land_on(draft: CustomerDraft, customer):

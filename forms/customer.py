@@ -4,7 +4,10 @@ Every rule lives in forms.rules and runs through these classes, whether the
 request is a blur check, Continue, Create Customer or a later edit.
 """
 
+from functools import cache
+
 from flask_wtf import FlaskForm
+from sqlalchemy import Row
 from wtforms import Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -66,6 +69,14 @@ def _known_country(form) -> str:
     return form.country.data
 
 
+@cache
+def state_choices(country: str) -> tuple[SelectChoice, ...]:
+    """The State/Province options of a country (about 60), made once per worker: they are
+    only read, never changed, by the fields that show them."""
+    return tuple(SelectChoice(value, label, optgroup=group)
+                 for group, options in rules.region_choices(country) for value, label in options)
+
+
 class ChoiceOrTextField(SelectField):
     """A select in the browser; an import or API may also send the name or
     any-case code, which the field's Rule normalizes (so no choice check here)."""
@@ -111,8 +122,9 @@ class CustomerDetailsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.partner_id = partner_id
         self.customer_id = customer_id  # the customer being edited, if any
-        self.duplicate_ein_of: Customer | None = None
-        self.same_company_as: Customer | None = None
+        # Another of the partner's customers (its id and company) with this EIN, or this name.
+        self.duplicate_ein_of: Row | None = None
+        self.same_company_as: Row | None = None
         self.refresh_choices()
 
     # -- what the template shows for the chosen country
@@ -126,11 +138,7 @@ class CustomerDetailsForm(FlaskForm):
 
     def refresh_choices(self) -> None:
         code = self.country_code
-        self.state.choices = [
-            SelectChoice(value, label, optgroup=group)
-            for group, options in rules.region_choices(code)
-            for value, label in options
-        ]
+        self.state.choices = state_choices(code)
         self.state.label.text = "State" if code == "US" else "Province or territory"
         self.postal_code.label.text = rules.postal_label(code)
 
@@ -140,13 +148,18 @@ class CustomerDetailsForm(FlaskForm):
 
     # -- checks that need the database
 
+    def _other_customer(self, condition) -> Row | None:
+        """The id and company of the partner's first customer, other than the one being
+        edited, that meets `condition`: one query, over an index, of two columns."""
+        query = customers(self.partner_id, Customer.id, Customer.company).where(condition)
+        if self.customer_id is not None:
+            query = query.where(Customer.id != self.customer_id)
+        return db.session.execute(query.order_by(Customer.id).limit(1)).first()
+
     def validate_ein(self, field):
         if not field.data:
             return
-        query = customers(self.partner_id).where(Customer.ein == field.data)
-        if self.customer_id is not None:
-            query = query.where(Customer.id != self.customer_id)
-        existing = db.session.scalar(query.limit(1))
+        existing = self._other_customer(Customer.ein == field.data)
         if existing is not None:
             self.duplicate_ein_of = existing
             raise ValidationError(f"{existing.company} already has the EIN {field.data}")
@@ -155,11 +168,7 @@ class CustomerDetailsForm(FlaskForm):
         """A warning, not an error: the partner may have two offices of one company."""
         if self.company.errors or not self.company.data:
             return
-        key = keys.company_key(self.company.data)
-        query = customers(self.partner_id).where(Customer.company_key == key)
-        if self.customer_id is not None:
-            query = query.where(Customer.id != self.customer_id)
-        self.same_company_as = db.session.scalar(query.order_by(Customer.id).limit(1))
+        self.same_company_as = self._other_customer(Customer.company_key == keys.company_key(self.company.data))
 
     # -- entry points
 

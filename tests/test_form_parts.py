@@ -99,7 +99,7 @@ def test_an_invoice_line_blur_check_is_one_route_and_one_field_template():
 
     @app.post("/invoices/<int:invoice_id>/lines/check/<int:index>/<name>")
     def check_line(invoice_id, index, name):
-        return answer_check(InvoiceForm(), f"lines-{index}-{name}",
+        return answer_check(InvoiceForm, f"lines-{index}-{name}",
                             CheckUrls("check_line", invoice_id=invoice_id), "lines/_fields.html")
 
     client = app.test_client()

@@ -1,5 +1,7 @@
 """The Profile tab: the customer's details, their edit (with its conflict screen), archive and restore."""
 
+from functools import partial
+
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
@@ -89,7 +91,7 @@ def check_profile_field(customer_id: int, name: str):
     customer = get_customer_or_404(customer_id)
     if name not in ProfileForm.FIELDS:
         abort(404)
-    return answer_check(_profile_form(customer), name, _check_urls(customer), "_customer_fields.html")
+    return answer_check(partial(_profile_form, customer), name, _check_urls(customer), "_customer_fields.html")
 
 
 # -- archive ---------------------------------------------------------------------

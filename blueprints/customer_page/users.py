@@ -1,5 +1,7 @@
 """The Users tab: the customer's users and their portal access; add, edit, remove, invite again."""
 
+from functools import partial
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -99,7 +101,7 @@ def _save_new_users(customer, form):
 def check_new_user(customer_id: int, index: int, name: str):
     """The blur check of one field of the new users' rows."""
     customer = get_customer_or_404(customer_id)
-    return answer_check(_add_users_form(customer), f"users-{index}-{name}",
+    return answer_check(partial(_add_users_form, customer), f"users-{index}-{name}",
                         _rows_urls(customer)["check_url"], "_user_fields.html")
 
 
@@ -156,7 +158,7 @@ def check_user(customer_id: int, user_id: int, name: str):
     """The blur check of a user's name or email being edited."""
     customer = get_customer_or_404(customer_id)
     user = _user_or_404(customer, user_id)
-    return answer_check(_user_form(user), name, _edit_check_urls(user), "_user_fields.html")
+    return answer_check(partial(_user_form, user), name, _edit_check_urls(user), "_user_fields.html")
 
 
 @bp.post("/users/<int:user_id>/invite")
