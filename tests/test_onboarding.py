@@ -243,6 +243,16 @@ def test_blur_check_does_not_write_the_session(app, flow):
     assert before == after
 
 
+def test_a_blur_check_answers_with_the_rows_only_and_still_needs_the_csrf_token(flow):
+    flow.open()
+    answer = flow.check("company", company="Harbor Dental")
+    assert answer.status_code == 200 and 'id="row-company"' in answer.text
+    assert "csrf_token" not in answer.text
+    untokened = {**DETAILS, "draft_token": flow.tokens()["draft_token"]}
+    without = flow.client.post("/customers/new/check/company", data=untokened, headers=PARTIAL)
+    assert without.status_code == 400
+
+
 def test_duplicate_ein_links_to_the_existing_customer(app, flow):
     flow.to_users()
     flow.users([("Ann", "ann@example.com")], "create")
