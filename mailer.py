@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
 from sqlalchemy import func, or_, select, update
 
 from extensions import db
@@ -80,6 +80,14 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
     db.session.add(email)
     db.session.flush()
     return email
+
+
+def queue_templated_email(template: str, *, to: str, subject: str, ref: str | None = None,
+                          **context) -> OutboxEmail:
+    """queue_email() with both bodies drawn from templates/email/<template>.txt and .html."""
+    return queue_email(to=to, subject=subject, ref=ref,
+                       text=render_template(f"email/{template}.txt", **context),
+                       html=render_template(f"email/{template}.html", **context))
 
 
 def latest_statuses(refs: list[str]) -> dict[str, tuple[str, datetime | None]]:

@@ -1,13 +1,24 @@
-"""Partner staff sign-in and sign-out."""
+"""Partner staff sign-in and sign-out, and "Forgot password?"."""
 
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
 from forms.auth import SignInForm
-from models import StaffUser
+from models import StaffLink, StaffUser
+from password_pages import PasswordPages, add_password_routes
+from services import staff_access
 from sign_in import failure_limits, sign_in_page, sign_out
 
 bp = Blueprint("auth", __name__)
+
+PASSWORD_PAGES = PasswordPages(
+    name="staff", links=StaffLink, layout="auth/_card.html",
+    login_endpoint="auth.login", forgot_endpoint="auth.forgot_password",
+    request_reset=staff_access.request_reset,
+    sent_message=("If that email address has a login to this dashboard, we have sent it a link to "
+                  "choose a new password. Check your inbox."),
+)
+add_password_routes(bp, PASSWORD_PAGES)  # /forgot-password, /reset/<token> to /reset
 
 
 @bp.route("/")
@@ -27,3 +38,4 @@ def login():
 def logout():
     sign_out()
     return redirect(url_for("auth.login"), code=303)
+

@@ -1,24 +1,31 @@
 """The customer portal: its own sign-in, set-password and reset links, and the company's home."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from extensions import db, limiter
-from forms.portal import ChooseCompanyForm, ForgotPasswordForm, PortalSignInForm, SetPasswordForm
-from keys import email_key
-from models import Customer, CustomerUser, PortalAccount
+from extensions import db
+from forms.portal import ChooseCompanyForm, PortalSignInForm
+from models import AccessToken, Customer, CustomerUser, PortalAccount
 from models._time import utcnow
+from password_pages import PasswordPages, add_password_routes
 from services import portal_access
-from services.portal_access import LinkError
 from sign_in import failure_limits, sign_in_page, sign_out
 from unit_of_work import unit_of_work
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 CHOSEN = "portal_customer_id"
-RESET_SENT = ("If that email address has a portal login, we have sent it a link to choose a new "
-              "password. Check your inbox.")
+PASSWORD_PAGES = PasswordPages(
+    name="portal", links=AccessToken, layout="portal/_card.html",
+    login_endpoint="portal.login", forgot_endpoint="portal.forgot_password",
+    request_reset=portal_access.request_reset,
+    sent_message=("If that email address has a portal login, we have sent it a link to choose a new "
+                  "password. Check your inbox."),
+    other_way="or ask the company that invited you to send the invitation again",
+)
+# /portal/forgot-password, and the emailed /portal/reset/<token> and /portal/set-password/<token>
+add_password_routes(bp, PASSWORD_PAGES, invitations=True)
 
 
 def _portal_account() -> PortalAccount | None:
@@ -109,84 +116,3 @@ def choose():
         session[CHOSEN] = chosen.customer_id
         return redirect(url_for(".home"), code=303)
     return render_template("portal/choose.html", memberships=memberships, form=form)
-
-
-# -- links: set a password (invitation) or choose a new one (reset) -------------------
-# The emailed link's page checks the token, moves it into the session and redirects at once
-# to the same page without it, so the token never stays in the address bar, the history or
-# an access log (as Django's PasswordResetConfirmView does). The form posts to that page.
-
-LINK = "portal_link"  # [purpose, raw token] of the link being used
-
-
-def _link_problem(reason: str, purpose: str):
-    status = 404 if reason == "unknown" else 410
-    return render_template("portal/link_problem.html", reason=reason, purpose=purpose), status
-
-
-def _open_link(raw: str, purpose: str, endpoint: str):
-    try:
-        portal_access.find_link(raw, purpose)
-    except LinkError as error:
-        return _link_problem(error.reason, purpose)
-    session[LINK] = [purpose, raw]
-    return redirect(url_for(endpoint), code=303)
-
-
-def _password_page(purpose: str):
-    stored = session.get(LINK)
-    raw = stored[1] if isinstance(stored, list) and len(stored) == 2 and stored[0] == purpose else ""
-    try:
-        token = portal_access.find_link(raw, purpose)
-    except LinkError as error:
-        return _link_problem(error.reason, purpose)
-    form = SetPasswordForm(email=token.account.email)
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                portal_access.use_link(token, form.password.data)
-        except LinkError as error:
-            return _link_problem(error.reason, purpose)
-        session.pop(LINK, None)
-        flash("Your password is set. Sign in with it now.", "success")
-        return redirect(url_for(".login"), code=303)
-    status = 422 if form.errors else 200
-    return render_template("portal/set_password.html", form=form, account=token.account, purpose=purpose), status
-
-
-@bp.get("/set-password/<raw>")
-def open_invitation(raw: str):
-    return _open_link(raw, "invite", ".set_password")
-
-
-@bp.route("/set-password", methods=["GET", "POST"])
-def set_password():
-    return _password_page("invite")
-
-
-@bp.get("/reset/<raw>")
-def open_reset(raw: str):
-    return _open_link(raw, "reset", ".reset")
-
-
-@bp.route("/reset", methods=["GET", "POST"])
-def reset():
-    return _password_page("reset")
-
-
-def _reset_email_key() -> str:
-    return "portal-reset:" + email_key(request.form.get("email", "").strip())
-
-
-@bp.route("/forgot-password", methods=["GET", "POST"])
-@limiter.limit("5 per hour", key_func=_reset_email_key, methods=["POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-def forgot_password():
-    form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        with unit_of_work():
-            portal_access.request_reset(form.email.data)
-        flash(RESET_SENT, "info")
-        return redirect(url_for(".login"), code=303)
-    status = 422 if form.errors else 200
-    return render_template("portal/forgot_password.html", form=form), status

@@ -1,10 +1,14 @@
-"""What a staff login and a portal login share: a password and a session epoch."""
+"""What a staff login and a portal login share: a password, a session epoch, and the emailed
+links that set the password."""
 
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from models._time import utcnow
 
 # Verified against when there is no hash to check (an unknown email, a login whose password
 # is not set yet), so every failed sign-in costs one verification, whoever it names.
@@ -45,3 +49,16 @@ class Login(UserMixin):
         if self.id is not None and self.email is not None and self.email != email:
             self.end_sessions()
         return email
+
+
+class PasswordLink:
+    """An emailed link that sets a login's password (an invitation or a reset), one table per
+    kind of login; only its hash is kept. A concrete class adds the foreign key to its login
+    and the relationship `login` (services/password_links.py works through it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "invite" or "reset"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]  # set when used, or when a newer link replaces it

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models._time import utcnow
-from models.login import Login
+from models.login import Login, PasswordLink
 
 DEFAULT_TIME_ZONE = "America/New_York"
 DEFAULT_LOCALE = "en_US"
@@ -56,3 +56,13 @@ class StaffUser(Login, db.Model):
     def get_id(self) -> str:
         # Prefixed so a portal login can never pass for a staff login.
         return f"staff:{self.id}"
+
+
+class StaffLink(PasswordLink, db.Model):
+    """A link that sets a staff login's password: a reset ("Forgot password?" on /login)."""
+
+    __tablename__ = "staff_links"
+
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+
+    login: Mapped[StaffUser] = relationship()

@@ -1,4 +1,4 @@
-"""Customer portal logins: one per email, across partners, and the links that set passwords."""
+"""Customer portal logins: one per email, across partners, and the links that set their passwords."""
 
 from datetime import datetime
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models._time import utcnow
-from models.login import Login
+from models.login import Login, PasswordLink
 
 
 class PortalAccount(Login, db.Model):
@@ -34,21 +34,15 @@ class PortalAccount(Login, db.Model):
         return self.password_hash is not None
 
 
-class AccessToken(db.Model):
-    """A link that sets a password (an invitation or a reset). Only its hash is kept."""
+class AccessToken(PasswordLink, db.Model):
+    """A link that sets a portal login's password: an invitation or a reset."""
 
     __tablename__ = "access_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("portal_accounts.id", ondelete="CASCADE"), index=True)
-    purpose: Mapped[str] = mapped_column(String(10))  # "invite" or "reset"
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The membership an invitation was sent for: its status shows on the partner's Users tab.
     customer_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer_users.id", ondelete="SET NULL"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]  # set when used, or when a newer link replaces it
 
-    account: Mapped[PortalAccount] = relationship()
+    login: Mapped[PortalAccount] = relationship()

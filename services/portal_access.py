@@ -1,40 +1,24 @@
-"""Portal access: accounts for customers' users, invitation and reset links, their emails.
+"""Portal access: accounts for customers' users, their invitations, reset links and emails
+(the links themselves: services/password_links.py, shared with staff logins).
 
 Everything here only adds to db.session: the caller's transaction commits the user,
 its account, its link and the queued email together, or none of them.
 """
 
-import hashlib
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from keys import email_key
-from mailer import latest_statuses, queue_email
+from mailer import latest_statuses, queue_templated_email
 from models import AccessToken, Customer, CustomerUser, Partner, PortalAccount
-from models._time import utcnow
+from services import password_links
 
-LINK_LIFETIME = timedelta(days=7)
-
-
-class LinkError(Exception):
-    """A link that cannot be used; .reason is "unknown", "used" or "expired"."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _link(endpoint_path: str, raw: str) -> str:
-    return f"{current_app.config['BASE_URL']}/portal/{endpoint_path}/{raw}"
+INVITATION_PATH = "/portal/set-password/"  # the routes of blueprints/portal.py
+RESET_PATH = "/portal/reset/"
 
 
 # -- accounts and memberships ------------------------------------------------------
@@ -56,33 +40,6 @@ def account_for(email: str) -> PortalAccount:
     return db.session.scalar(find)
 
 
-def _issue(account: PortalAccount, purpose: str, *, customer_user: CustomerUser | None = None,
-           now: datetime | None = None) -> str:
-    """A new link for the account; older unused links of the same purpose stop working."""
-    now = now or utcnow()
-    db.session.execute(
-        update(AccessToken)
-        .where(AccessToken.account_id == account.id, AccessToken.purpose == purpose,
-               AccessToken.used_at.is_(None))
-        .values(used_at=now)
-    )
-    raw = secrets.token_urlsafe(32)
-    db.session.add(AccessToken(
-        account_id=account.id, purpose=purpose, token_hash=_hash(raw),
-        customer_user_id=customer_user.id if customer_user else None,
-        created_at=now, expires_at=now + LINK_LIFETIME,
-    ))
-    return raw
-
-
-def _send(template: str, to: str, subject: str, ref: str | None, **context) -> None:
-    queue_email(
-        to=to, subject=subject, ref=ref,
-        text=render_template(f"email/{template}.txt", **context),
-        html=render_template(f"email/{template}.html", **context),
-    )
-
-
 def invite(user: CustomerUser, *, now: datetime | None = None) -> None:
     """Give a customer's user their portal access and tell them by email."""
     customer: Customer = user.customer
@@ -92,12 +49,13 @@ def invite(user: CustomerUser, *, now: datetime | None = None) -> None:
     context = dict(partner=partner, customer=customer, user=user, base_url=current_app.config["BASE_URL"])
     if account.is_active_login:
         # They already sign in (as a user of another customer, of this partner or another).
-        _send("access_added", user.email, f"You can now see {customer.company}'s invoices",
-              f"invite:{user.id}", **context)
+        queue_templated_email("access_added", to=user.email, subject=f"You can now see {customer.company}'s invoices",
+                              ref=f"invite:{user.id}", **context)
         return
-    raw = _issue(account, "invite", customer_user=user, now=now)
-    _send("invitation", user.email, f"{partner.name} invites you to pay {customer.company}'s invoices",
-          f"invite:{user.id}", link=_link("set-password", raw), **context)
+    raw = password_links.issue(AccessToken, account, "invite", customer_user_id=user.id, now=now)
+    queue_templated_email("invitation", to=user.email,
+                          subject=f"{partner.name} invites you to pay {customer.company}'s invoices",
+                          ref=f"invite:{user.id}", link=password_links.link_url(INVITATION_PATH, raw), **context)
 
 
 def invite_users(users: list[CustomerUser], *, now: datetime | None = None) -> None:
@@ -144,50 +102,14 @@ def revoke_links_if_unused(account: PortalAccount, *, now: datetime | None = Non
         select(CustomerUser.id).where(CustomerUser.portal_account_id == account.id).limit(1)
     )
     if left is None:
-        db.session.execute(
-            update(AccessToken).where(AccessToken.account_id == account.id, AccessToken.used_at.is_(None))
-            .values(used_at=now or utcnow())
-        )
+        password_links.revoke(AccessToken, account, now=now)
 
 
 def request_reset(email: str, *, now: datetime | None = None) -> None:
-    """A reset link for the login of this email, if there is one. Says nothing back. The
-    email names no partner: one login may see companies of several."""
-    account = db.session.scalar(select(PortalAccount).where(PortalAccount.email_key == email_key(email)))
-    if account is None:
-        return
-    raw = _issue(account, "reset", now=now)
-    _send("reset", account.email, "Reset your customer portal password", None,
-          account=account, link=_link("reset", raw), base_url=current_app.config["BASE_URL"])
-
-
-# -- links ----------------------------------------------------------------------
-
-def find_link(raw: str, purpose: str, *, now: datetime | None = None) -> AccessToken:
-    now = now or utcnow()
-    token = db.session.scalar(
-        select(AccessToken).where(AccessToken.token_hash == _hash(raw), AccessToken.purpose == purpose)
-    ) if raw and len(raw) < 100 else None
-    if token is None:
-        raise LinkError("unknown")
-    if token.used_at is not None:
-        raise LinkError("used")
-    if token.expires_at <= now:
-        raise LinkError("expired")
-    return token
-
-
-def use_link(token: AccessToken, password: str, *, now: datetime | None = None) -> PortalAccount:
-    """Set the password through a link, which then stops working. The caller commits."""
-    now = now or utcnow()
-    # Claim the link in the database, so two tabs cannot both use it.
-    claimed = db.session.execute(
-        update(AccessToken).where(AccessToken.id == token.id, AccessToken.used_at.is_(None)).values(used_at=now)
-    ).rowcount
-    if claimed != 1:
-        raise LinkError("used")
-    token.account.set_password(password)
-    return token.account
+    """A reset link for the portal login of this email, if there is one. Says nothing back.
+    The email names no partner: one login may see companies of several."""
+    password_links.request_reset(AccessToken, email, path=RESET_PATH, template="reset",
+                                 subject="Reset your customer portal password", now=now)
 
 
 # -- what the partner sees ----------------------------------------------------------
