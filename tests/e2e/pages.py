@@ -21,7 +21,7 @@ from test_portal import GOOD_PASSWORD, emails_to, link_in
 from conftest import PASSWORD
 from extensions import db
 from models import Customer, CustomerUser, PortalAccount
-from services import customer_profile
+from services import customer_profile, staff_access
 from unit_of_work import unit_of_work
 
 PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -41,6 +41,7 @@ class Site:
     invitation: str  # an emailed set-password link not yet used
     used_invitation: str  # one that a newer invitation replaced (410)
     portal_email: str  # a portal login with a password and two companies
+    staff_reset: str  # an emailed staff reset link not yet used
 
 
 def build_site(app, staff, hundred: list[int]) -> Site:
@@ -62,10 +63,12 @@ def build_site(app, staff, hundred: list[int]) -> Site:
             account.set_password(GOOD_PASSWORD)
         user = db.session.scalar(select(CustomerUser.id).where(CustomerUser.customer_id == customer)
                                  .order_by(CustomerUser.id))
+        with unit_of_work():
+            staff_access.request_reset(staff.email)
     return Site(app=app, staff_id=staff.id, staff_email=staff.email, customer=customer, user=user, tag=tag,
                 archived=hundred[-1],
                 invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
-                portal_email="ann@example.com")
+                portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]))
 
 
 # -- signing in --------------------------------------------------------------------
@@ -155,6 +158,11 @@ def portal_home(page, site: Site) -> None:
 SIGNED_OUT = [
     ("Sign in", "/login"),
     ("Sign in with errors", with_errors("/login")),
+    ("Forgot password", "/forgot-password"),
+    ("Forgot password with errors", with_errors("/forgot-password")),
+    ("Choose a new password", "{staff_reset}"),
+    ("Choose a new password with errors", with_errors("{staff_reset}")),
+    ("Reset link unknown (404)", "/reset/not-a-token"),
     ("Portal sign in", "/portal/login"),
     ("Portal sign in with errors", with_errors("/portal/login")),
     ("Portal forgot password", "/portal/forgot-password"),
@@ -246,6 +254,11 @@ def add_user_row(page, site: Site) -> str:
     return post_fragment(page, "/customers/new/users", {**form_values(page), "action": "add"})
 
 
+def remove_user_row(page, site: Site) -> str:
+    step_2_with_two_users(page, site)
+    return post_fragment(page, "/customers/new/users", {**form_values(page), "action": "remove-1"})
+
+
 def apply_missing_tag(page, site: Site) -> str:
     page.goto(f"/customers/{site.customer}")
     return post_fragment(page, f"/customers/{site.customer}/tags",
@@ -259,6 +272,7 @@ FRAGMENTS = [
     ("Add customer, step 1 blur check", detail_check),
     ("Add customer, step 2 blur check", user_check),
     ("Add customer, step 2 add a user", add_user_row),
+    ("Add customer, step 2 remove a user", remove_user_row),
     ("Customer, apply an empty tag", apply_missing_tag),
 ]
 
