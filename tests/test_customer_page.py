@@ -20,6 +20,7 @@ from customer_helpers import (
     user_emails,
 )
 from sqlalchemy import select, update
+from test_portal import create_customer, emails_to, link_in, portal_login, set_password
 
 from conftest import Auth
 from extensions import db
@@ -58,13 +59,56 @@ def test_customer_page_shows_the_company_its_details_tags_and_tabs(app, signed_i
     assert page.status_code == 200
     html = page.text
     assert "<h1>Northwind Dental</h1>" in html
-    assert "Northwind Dental LLC" in html and "91-1144442" in html and "100 Main St, Austin, TX 78701" in html
+    assert "Northwind Dental LLC" in html and "91-1144442" in html and "100 Main St" in html and "Austin" in html
     assert 'class="chip tag-purple"' in html and ">VIP</a>" in html
     for tab, url in (("Profile", f"/customers/{customer_id}"), ("Users", f"/customers/{customer_id}/users"),
                      ("History", f"/customers/{customer_id}/history")):
         assert f'href="{url}"' in html and f">{tab}</a>" in html
     assert re.search(r'aria-current="page"\s+hx-get="/customers/\d+"', html)
     assert "<title>Northwind Dental · Receivables</title>" in html
+
+
+def header_of(html: str) -> str:
+    return html[html.index('<header class="customer-header">'):html.index('<nav class="tabs"')]
+
+
+def test_the_header_holds_the_status_the_facts_no_tab_shows_tags_edit_and_more(app, signed_in, partner,
+                                                                               customer_id):
+    tag_customers(app, partner, make_tag(app, partner, "VIP", "purple"), [customer_id])
+    header = header_of(signed_in.get(f"/customers/{customer_id}").text)
+    assert re.search(r"<h1>Northwind Dental</h1>\s*<span class=\"badge badge-active\">Active</span>", header)
+    assert "<span>2 users</span>" in header and re.search(r"Added <time datetime=\"[0-9T:-]+Z\">", header)
+    # The chips stay removable; "+ Tag" is a closed disclosure holding the typeahead.
+    assert "Remove tag VIP" in header
+    assert re.search(r'<details class="tag-add" data-disclosure>\s*<summary class="chip chip-add" id="add-tag">',
+                     header)
+    assert 'id="tag-name"' in header and "data-open-focus" in header
+    # Edit is the main action; Archive waits behind "More", on a page of its own that asks first.
+    assert re.search(rf'<a class="button button-primary" href="/customers/{customer_id}/edit" id="edit-profile"',
+                     header)
+    more = header[header.index('<details class="menu"'):]
+    assert re.search(r'<summary class="button">More<span class="visually-hidden"> actions</span></summary>', more)
+    assert re.search(rf'<a class="menu-item" href="/customers/{customer_id}/archive" id="archive-customer"', more)
+    assert 'method="post"' not in more  # nothing is archived from the menu itself
+
+
+def test_no_fact_is_shown_twice_and_the_header_never_says_not_given(app, signed_in, partner):
+    customer_id = make_customer(app, partner, legal_name=None, ein=None)
+    html = signed_in.get(f"/customers/{customer_id}").text
+    header = header_of(html)
+    assert "Not given" not in header
+    for fact in ("100 Main St", "Austin", "78701", "United States", "Legal name", "EIN"):
+        assert fact not in header
+    page = html[html.index('<div id="customer-page"'):]
+    assert page.count("Northwind Dental") == 1  # the heading: the Profile tab does not repeat it
+    assert page.count("Added") == 1  # the header: the Profile tab does not repeat the date either
+    assert page.count(f'href="/customers/{customer_id}/edit"') == 1  # one Edit, in the header
+
+
+def test_the_edit_form_has_no_edit_button_above_it(signed_in, customer_id):
+    html = signed_in.get(f"/customers/{customer_id}/edit").text
+    assert 'id="edit-profile"' not in html and "<h1>Northwind Dental</h1>" in html
+    assert 'id="archive-customer"' in html
 
 
 @pytest.mark.parametrize(("tab", "expected"), [
@@ -531,7 +575,9 @@ def test_enter_on_a_new_name_creates_the_tag_and_applies_it(app, signed_in, part
     assert response.status_code == 200
     assert response.text.count('id="customer-tags"') == 1 and "<html" not in response.text
     assert ">Net 30</a>" in response.text and "Created the tag Net 30 and added it" in response.text
-    assert 'id="tag-name"' in response.text and "autofocus" in response.text
+    # "+ Tag" stays open, its field focused, for the next tag.
+    assert '<details class="tag-add" data-disclosure open>' in response.text
+    assert re.search(r'id="tag-name"[^>]*autofocus>', response.text)
     assert tag_names_on(app, customer_id) == ["Net 30"]
     assert [a for a, _s, _c in history_of(app, partner_id=partner.partner_id)] == ["tag.created"]
 
@@ -577,6 +623,7 @@ def test_a_bad_tag_name_gets_a_message_by_the_field(app, signed_in, customer_id,
     assert response.status_code == 422
     assert message in response.text and 'aria-invalid="true"' in response.text
     assert 'aria-describedby="tag-name-hint tag-name-error"' in response.text
+    assert '<details class="tag-add" data-disclosure open>' in response.text
     assert tag_names_on(app, customer_id) == []
 
 
@@ -589,6 +636,9 @@ def test_removing_a_tag_from_its_chip(app, signed_in, partner, customer_id):
     response = htmx_post(signed_in, f"/customers/{customer_id}/tags/{tag}/remove", {"tab": "profile"},
                          page=f"/customers/{customer_id}")
     assert response.status_code == 200 and "Removed the tag VIP" in response.text
+    # Focus goes to "+ Tag", closed (the removed chip's button is gone).
+    assert '<details class="tag-add" data-disclosure>' in response.text
+    assert re.search(r'<summary class="chip chip-add" id="add-tag" autofocus>', response.text)
     assert tag_names_on(app, customer_id) == []
     assert history_of(app, customer_id)[-1] == ("tag.removed", "VIP", [])
 
@@ -617,16 +667,66 @@ def test_tag_names_are_shown_as_text_never_as_markup(app, signed_in, partner, cu
 
 # -- archive -------------------------------------------------------------------------------
 
+def test_archive_asks_first_and_says_what_archiving_does(app, signed_in, customer_id):
+    for method in ("GET", "HEAD"):
+        assert signed_in.open(f"/customers/{customer_id}/archive", method=method).status_code == 200
+    html = signed_in.get(f"/customers/{customer_id}/archive").text
+    assert "<title>Archive: Northwind Dental · Receivables</title>" in html
+    panel = html[html.index('<section class="confirm-panel"'):html.index('<nav class="tabs"')]
+    assert "Archive Northwind Dental?" in panel
+    assert "It leaves All Customers, search and the tag filters" in panel and 'href="/customers?archived=1"' in panel
+    assert "Its 2 users can no longer open it\n      in the customer portal; their logins stay." in panel
+    assert "Nothing is deleted" in panel and "You can restore it at any time" in panel
+    assert re.search(rf'<form class="actions" method="post" action="/customers/{customer_id}/archive">\s*'
+                     r'<input type="hidden" name="csrf_token" value="[^"]+">', panel)
+    assert 'data-busy-label="Archiving…">Archive customer</button>' in panel
+    assert f'href="/customers/{customer_id}"' in panel and ">Cancel</a>" in panel
+    assert load_customer(app, customer_id).archived_at is None and history_of(app, customer_id) == []
+
+
+def test_the_archive_question_comes_into_the_page_for_htmx_with_focus_on_it(signed_in, customer_id):
+    response = signed_in.get(f"/customers/{customer_id}/archive", headers=PARTIAL)
+    assert response.status_code == 200 and "<html" not in response.text
+    assert re.search(r'<h2 id="archive-title" tabindex="-1" autofocus>', response.text)
+
+
+def test_the_archive_question_of_an_archived_customer_goes_back_to_its_page(app, signed_in, customer_id):
+    post(signed_in, f"/customers/{customer_id}/archive", page=f"/customers/{customer_id}")
+    response = signed_in.get(f"/customers/{customer_id}/archive")
+    assert response.status_code == 302 and response.headers["Location"] == f"/customers/{customer_id}"
+
+
 def test_archiving_hides_the_customer_and_restoring_brings_it_back(app, signed_in, customer_id):
-    response = post(signed_in, f"/customers/{customer_id}/archive", page=f"/customers/{customer_id}")
-    assert response.status_code == 303
+    response = post(signed_in, f"/customers/{customer_id}/archive", page=f"/customers/{customer_id}/archive")
+    assert response.status_code == 303 and response.headers["Location"] == f"/customers/{customer_id}"
     page = signed_in.get(f"/customers/{customer_id}").text
-    assert "Northwind Dental is archived" in page and ">Archived</span>" in page and "Restore customer" in page
+    assert "Northwind Dental is archived" in page
+    header = header_of(page)
+    assert '<span class="badge badge-archived">Archived</span>' in header and "Active" not in header
+    more = header[header.index('<details class="menu"'):]
+    assert f'action="/customers/{customer_id}/restore"' in more and ">Restore customer</button>" in more
+    assert "/archive" not in more
+    assert "it does not show in All Customers, and its users cannot open it in the customer portal" in page
     assert "Northwind Dental" not in signed_in.get("/customers").text.split("</h1>", 1)[1]
     assert "Northwind Dental" in signed_in.get("/customers?archived=1").text
     assert post(signed_in, f"/customers/{customer_id}/restore", page=f"/customers/{customer_id}").status_code == 303
     assert load_customer(app, customer_id).archived_at is None
+    restored = signed_in.get(f"/customers/{customer_id}").text
+    assert "Northwind Dental is restored" in restored and "badge-active" in restored
     assert [a for a, _s, _c in history_of(app, customer_id)] == ["customer.archived", "customer.restored"]
+
+
+def test_archiving_does_what_the_question_says_to_the_portal(app, signed_in):
+    portal_client = app.test_client()
+    customer_id = create_customer(signed_in, users=[("Ann Lee", "ann@example.com")])
+    set_password(portal_client, link_in(app, emails_to(app, "ann@example.com")[0]))
+    portal_login(portal_client, "ann@example.com")
+    assert "Northwind Dental" in portal_client.get("/portal").text
+    post(signed_in, f"/customers/{customer_id}/archive", page=f"/customers/{customer_id}/archive")
+    hidden = portal_client.get("/portal").text  # the login still works; the company is gone from it
+    assert "No company to show" in hidden and "Northwind Dental" not in hidden
+    post(signed_in, f"/customers/{customer_id}/restore", page=f"/customers/{customer_id}")
+    assert "Northwind Dental" in portal_client.get("/portal").text
 
 
 def test_archiving_twice_changes_nothing_more(app, signed_in, customer_id):

@@ -21,6 +21,7 @@ READ_ONLY = {
     "auth.home", "customers.index", "onboarding.details", "onboarding.users",
     "customer_page.profile", "customer_page.users", "customer_page.history", "customer_page.edit",
     "customer_page.add_users", "customer_page.edit_user", "customer_page.confirm_remove_user",
+    "customer_page.confirm_archive",
     "customer_page.tag_suggestions", "tags.index", "tags.log", "static", "favicon",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",

@@ -28,7 +28,7 @@ def _check_urls(customer) -> CheckUrls:
 def _render_edit(customer, form, *, status=200, conflict=None, both_changed=()):
     return render_page(
         customer, "profile", status=status, url=url_for(".edit", customer_id=customer.id),
-        panel="customers/_profile_form.html", title="Edit profile",
+        panel="customers/_profile_form.html", title="Edit profile", editing_profile=True,
         profile_form=form, conflict=conflict, both_changed=[history.FIELD_LABELS[n] for n in both_changed],
         form_fields=[form[name] for name in form.FIELDS], check_url=_check_urls(customer),
     )
@@ -95,6 +95,16 @@ def check_profile_field(customer_id: int, name: str):
 
 
 # -- archive ---------------------------------------------------------------------
+
+@bp.get("/archive")
+def confirm_archive(customer_id: int):
+    """Archive asks first, at its own address (so it works without JavaScript): the page
+    with a confirmation under its header that says what archiving does; the POST archives."""
+    customer = get_customer_or_404(customer_id)
+    if customer.archived:
+        return redirect(url_for(".profile", customer_id=customer.id))
+    return render_page(customer, "profile", title="Archive", confirming_archive=True)
+
 
 @bp.post("/archive")
 def archive(customer_id: int):

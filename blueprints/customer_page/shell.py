@@ -64,11 +64,12 @@ def render_page(customer, key: str, *, status: int = 200, url: str | None = None
     """The page on tab `key` in one state: a full page, or the #customer-page fragment for htmx.
     url: the address of that state, which the browser shows after an htmx post.
     state: names for the tab's template (over its context's defaults); `panel` puts another
-    template in the tab's place (the profile's edit form), `title` another page title."""
+    template in the tab's place (the profile's edit form), `title` another page title;
+    `editing_profile` and `confirming_archive` are the header's states (customers/_header.html)."""
     tab = _tabs()[key]
     context = {
         "customer": customer, "tab": key, "tabs": sorted(_tabs().values(), key=lambda each: each.order),
-        "failed": status >= 400, "focus": None,
+        "failed": status >= 400, "focus": None, "editing_profile": False, "confirming_archive": False,
         "tag_form": ApplyTagForm(formdata=None, prefix="tag"), "panel": tab.template, "title": tab.title,
         **(tab.context(customer) if tab.context else {}),
         **state,

@@ -17,7 +17,8 @@ from web import is_partial
 
 
 def _render_tags(customer, form, *, status=200, focus="tag-name"):
-    """The tag block alone (htmx), or the tab the partner was on (a plain post)."""
+    """The tag block alone (htmx), or the tab the partner was on (a plain post).
+    focus: the field (its disclosure open, to add another) or "+ Tag" (after a removal)."""
     if is_partial():
         page = render_template("customers/_tags.html", customer=customer, tag_form=form,
                                tab=posted_tab(), focus=focus, alerts_oob=True)
@@ -74,4 +75,4 @@ def remove_tag(customer_id: int, tag_id: int):
     tags.remove_tag_from_customers(tag, [customer.id], staff_id=current_user.id)
     flash(f"Removed the tag {name}", "success")
     customer = get_customer_or_404(customer_id)
-    return _render_tags(customer, ApplyTagForm(formdata=None, prefix="tag"))
+    return _render_tags(customer, ApplyTagForm(formdata=None, prefix="tag"), focus="add-tag")

@@ -62,6 +62,35 @@
     announce(said.join(" "));
   });
 
+  // Disclosures (<details data-disclosure>: "+ Tag" and its field, the "More" menu) open and
+  // close by HTML alone. Here opening one focuses its [data-open-focus] element, Escape closes
+  // it and gives focus back to its summary, and a click or focus elsewhere closes it.
+  function closeDisclosure(details, refocus) {
+    details.open = false;
+    if (refocus) details.querySelector("summary").focus();
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.matches || !details.matches("details[data-disclosure]") || !details.open) return;
+    var first = details.querySelector("[data-open-focus]");
+    if (first) first.focus();
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var details = event.target.closest("details[data-disclosure][open]");
+    if (details) closeDisclosure(details, true);
+  });
+
+  function closeOthers(target) {
+    document.querySelectorAll("details[data-disclosure][open]").forEach(function (details) {
+      if (!details.contains(target)) closeDisclosure(details, false);
+    });
+  }
+  document.addEventListener("click", function (event) { closeOthers(event.target); });
+  document.addEventListener("focusin", function (event) { closeOthers(event.target); });
+
   // Error-summary links show the whole field (label, hint and message), not just the
   // input at the window's top edge, as GOV.UK's do; focus then goes to the input.
   document.addEventListener("click", function (event) {
