@@ -1,16 +1,22 @@
-"""The customer's page in Chromium: tabs, editing the profile (with a mistake, a fix, a conflict),
-adding and removing users; with and without JavaScript. axe-core checks each state."""
+"""The customer's page in Chromium: its header ("+ Tag", More, archive after asking) at a desktop's
+and a phone's width, tabs, editing the profile (with a mistake, a fix, a conflict), adding and
+removing users; with and without JavaScript. axe-core checks each state."""
 
 import re
 
+import pytest
 from customer_helpers import load_customer, make_customer, make_tag, tag_customers, user_emails
 from playwright.sync_api import expect
 
-from e2e.conftest import assert_no_axe_violations
+from e2e.conftest import DESKTOP, PHONE, assert_no_axe_violations, new_page, sign_in
+from e2e.test_customer_list import no_sideways_scroll
+from e2e.test_dashboard import screenshot_dir
 from extensions import db
 from models import Customer
 from services import customer_profile
 from unit_of_work import unit_of_work
+
+TABS_WITHIN = 0.5  # the tabs' top edge lies in the top half of the window, at either width
 
 
 def test_partner_edits_the_profile_in_place_with_a_mistake_and_its_fix(app, signed_in_page, partner):
@@ -170,7 +176,8 @@ def test_the_profile_edit_and_users_work_without_javascript(app, signed_in_page_
     page.click(".actions button[value=save]")
     expect(page.locator("#alerts")).to_contain_text("Added 2 users")
 
-    # Tags by typing, then from the chip.
+    # Tags by typing ("+ Tag" opens by HTML alone), then from the chip.
+    page.click("#add-tag")
     page.fill("#tag-name", "Net 30")
     page.click("button:has-text('Add tag')")
     expect(page.locator("#customer-tags .chip")).to_have_text(re.compile("Net 30"))
@@ -178,19 +185,102 @@ def test_the_profile_edit_and_users_work_without_javascript(app, signed_in_page_
     expect(page.locator("#customer-tags .chip")).to_have_count(0)
 
 
-def test_archive_and_restore(app, signed_in_page, partner):
-    page = signed_in_page
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_the_header_adds_a_tag_and_archives_after_asking(app, browser, live_server, partner, tmp_path_factory,
+                                                         size, viewport):
+    customer_id = make_customer(app, partner, users=(("Ann Lee", "ann@example.com"), ("Bob Ray", "bob@example.com")))
+    for name, color in (("Managed", "blue"), ("Net 30", "green"), ("VIP", "purple")):
+        tag_customers(app, partner, make_tag(app, partner, name, color), [customer_id])
+    make_tag(app, partner, "Quarterly billing", "teal")
+    context, page = new_page(browser, live_server, viewport=viewport)
+    sign_in(page, partner.email)
+    page.goto(f"/customers/{customer_id}")
+    expect(page.locator(".customer-title")).to_contain_text("Northwind Dental Active")
+    expect(page.locator(".customer-meta")).to_contain_text("2 users")
+    # The tabs start high on the page: no form stands between them and the header.
+    assert page.locator(".tabs").bounding_box()["y"] < viewport["height"] * TABS_WITHIN, size
+    no_sideways_scroll(page, viewport)
+    # caret="initial": hiding the caret leaves style="" on every input, which htmx's settle then copies (a CSP error).
+    page.screenshot(path=str(screenshot_dir(tmp_path_factory) / f"customer-page-{size}.png"), caret="initial")
+    assert_no_axe_violations(page)
+
+    # "+ Tag" opens the typeahead with focus in it; a suggestion adds the tag and the field stays for another.
+    expect(page.locator("#tag-name")).to_be_hidden()
+    page.click("#add-tag")
+    expect(page.locator("#tag-name")).to_be_focused()
+    page.locator("#tag-name").press_sequentially("quar", delay=30)
+    suggestion = page.locator("#tag-suggestions button", has_text="Quarterly billing")
+    expect(suggestion).to_be_visible()
+    no_sideways_scroll(page, viewport)
+    assert_no_axe_violations(page)
+    suggestion.click()
+    expect(page.locator("#customer-tags .chip-link")).to_have_text(["Managed", "Net 30", "Quarterly billing", "VIP"])
+    expect(page.locator("#alerts")).to_contain_text("Added the tag Quarterly billing")
+    expect(page.locator("#tag-name")).to_be_focused()
+    # Escape closes it and gives focus back to "+ Tag".
+    page.keyboard.press("Escape")
+    expect(page.locator("#tag-name")).to_be_hidden()
+    expect(page.locator("#add-tag")).to_be_focused()
+
+    # More holds Archive; Escape closes the menu.
+    more = page.locator(".menu > summary")
+    more.click()
+    expect(page.locator("#archive-customer")).to_be_visible()
+    no_sideways_scroll(page, viewport)
+    page.keyboard.press("Escape")
+    expect(page.locator("#archive-customer")).to_be_hidden()
+    expect(more).to_be_focused()
+    # By keyboard: Enter opens it, Tab reaches Archive, Enter asks.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("#archive-customer")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/archive$"))
+    confirm = page.locator(".confirm-panel")
+    expect(confirm).to_contain_text("It leaves All Customers")
+    expect(confirm).to_contain_text("Its 2 users can no longer open it in the customer portal")
+    expect(page.locator("#archive-title")).to_be_focused()
+    no_sideways_scroll(page, viewport)
+    assert_no_axe_violations(page)
+    assert load_customer(app, customer_id).archived_at is None
+    confirm.locator("button:has-text('Archive customer')").click()
+
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    expect(page.locator("#alerts")).to_contain_text("Northwind Dental is archived")
+    expect(page.locator(".customer-title .badge")).to_have_text("Archived")
+    expect(page.locator(".notice")).to_contain_text("its users cannot open it in the customer portal")
+    assert load_customer(app, customer_id).archived_at is not None
+    no_sideways_scroll(page, viewport)
+    assert_no_axe_violations(page)
+    more.click()
+    page.click("button:has-text('Restore customer')")
+    expect(page.locator("#alerts")).to_contain_text("Northwind Dental is restored")
+    expect(page.locator(".customer-title .badge")).to_have_text("Active")
+    assert load_customer(app, customer_id).archived_at is None
+    context.close()
+    assert page.problems == []
+
+
+def test_archive_and_restore_without_javascript(app, signed_in_page_no_js, partner):
+    page = signed_in_page_no_js
     customer_id = make_customer(app, partner)
     page.goto(f"/customers/{customer_id}")
-    page.click("button:has-text('Archive customer')")
-    expect(page.locator(".notice")).to_contain_text("archived")
+    page.click(".menu > summary")
+    page.click("#archive-customer")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}/archive$"))
+    page.click("a:has-text('Cancel')")
+    expect(page).to_have_url(re.compile(rf"/customers/{customer_id}$"))
+    assert load_customer(app, customer_id).archived_at is None
+    page.click(".menu > summary")
+    page.click("#archive-customer")
+    page.click(".confirm-panel button:has-text('Archive customer')")
     expect(page.locator(".badge-archived")).to_be_visible()
-    assert_no_axe_violations(page)
     page.goto("/customers")
     expect(page.locator("#customer-results")).not_to_contain_text("Northwind Dental")
     page.click("a:has-text('Show archived customers')")
     expect(page.locator("#customer-results")).to_contain_text("Northwind Dental")
     page.click("a:has-text('Northwind Dental')")
+    page.click(".menu > summary")
     page.click("button:has-text('Restore customer')")
     expect(page.locator("#alerts")).to_contain_text("restored")
     assert load_customer(app, customer_id).archived_at is None

@@ -36,6 +36,7 @@ def test_partner_creates_applies_and_deletes_tags(app, signed_in_page, partner):
 
     # On the customer: typing suggests the tag; choosing it applies it.
     page.goto(f"/customers/{customer_id}")
+    page.click("#add-tag")
     page.locator("#tag-name").press_sequentially("ne", delay=40)
     suggestion = page.locator("#tag-suggestions button", has_text="Net 30")
     expect(suggestion).to_be_visible()
@@ -56,7 +57,7 @@ def test_partner_creates_applies_and_deletes_tags(app, signed_in_page, partner):
     # Remove from its chip.
     page.click("button:has-text('Remove tag Quarterly')")
     expect(page.locator("#customer-tags .chip-link")).to_have_text(["Net 30"])
-    expect(page.locator("#tag-name")).to_be_focused()
+    expect(page.locator("#add-tag")).to_be_focused()
     assert_no_axe_violations(page)
 
     # Delete, after a confirmation that says how many customers lose it.
