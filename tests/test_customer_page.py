@@ -80,7 +80,7 @@ def test_the_header_holds_the_status_the_facts_no_tab_shows_tags_edit_and_more(a
     assert "<span>2 users</span>" in header and re.search(r"Added <time datetime=\"[0-9T:-]+Z\">", header)
     # The chips stay removable; "+ Tag" is a closed disclosure holding the typeahead.
     assert "Remove tag VIP" in header
-    assert re.search(r'<details class="tag-add" data-disclosure>\s*<summary class="chip-add" id="add-tag">',
+    assert re.search(r'<details class="tag-toggle" data-disclosure>\s*<summary class="chip-add" id="add-tag">',
                      header)
     assert 'id="tag-name"' in header and "data-open-focus" in header
     # Edit is the main action; Archive waits behind "More", on a page of its own that asks first.
@@ -576,7 +576,7 @@ def test_enter_on_a_new_name_creates_the_tag_and_applies_it(app, signed_in, part
     assert response.text.count('id="customer-tags"') == 1 and "<html" not in response.text
     assert ">Net 30</a>" in response.text and "Created the tag Net 30 and added it" in response.text
     # "+ Tag" stays open, its field focused, for the next tag.
-    assert '<details class="tag-add" data-disclosure open>' in response.text
+    assert '<details class="tag-toggle" data-disclosure open>' in response.text
     assert re.search(r'id="tag-name"[^>]*autofocus>', response.text)
     assert tag_names_on(app, customer_id) == ["Net 30"]
     assert [a for a, _s, _c in history_of(app, partner_id=partner.partner_id)] == ["tag.created"]
@@ -623,7 +623,7 @@ def test_a_bad_tag_name_gets_a_message_by_the_field(app, signed_in, customer_id,
     assert response.status_code == 422
     assert message in response.text and 'aria-invalid="true"' in response.text
     assert 'aria-describedby="tag-name-hint tag-name-error"' in response.text
-    assert '<details class="tag-add" data-disclosure open>' in response.text
+    assert '<details class="tag-toggle" data-disclosure open>' in response.text
     assert tag_names_on(app, customer_id) == []
 
 
@@ -637,7 +637,7 @@ def test_removing_a_tag_from_its_chip(app, signed_in, partner, customer_id):
                          page=f"/customers/{customer_id}")
     assert response.status_code == 200 and "Removed the tag VIP" in response.text
     # Focus goes to "+ Tag", closed (the removed chip's button is gone).
-    assert '<details class="tag-add" data-disclosure>' in response.text
+    assert '<details class="tag-toggle" data-disclosure>' in response.text
     assert re.search(r'<summary class="chip-add" id="add-tag" autofocus>', response.text)
     assert tag_names_on(app, customer_id) == []
     assert history_of(app, customer_id)[-1] == ("tag.removed", "VIP", [])

@@ -150,6 +150,17 @@ def edit_conflict(page, site: Site) -> None:
     press(page, f"{MAIN_FORM} button[type=submit]", ".conflict, .error-summary, [role=alert]")
 
 
+def tag_field_open(page, site: Site) -> None:
+    """The customer's "+ Tag" opened (a <details>: no JavaScript needed)."""
+    page.goto(f"/customers/{site.customer}")
+    press(page, "#add-tag", "#tag-name")
+
+
+def more_menu_open(page, site: Site) -> None:
+    page.goto(f"/customers/{site.customer}")
+    press(page, ".menu > summary", "#archive-customer")
+
+
 def portal_home(page, site: Site) -> None:
     page.goto("/portal/choose")
     press(page, "main form button", "h1")
@@ -195,6 +206,9 @@ PARTNER = [
     ("Customer, add users", "/customers/{customer}/users/new"),
     ("Customer, edit a user", "/customers/{customer}/users/{user}/edit"),
     ("Customer, remove a user", "/customers/{customer}/users/{user}/remove"),
+    ("Customer, + Tag open", tag_field_open),
+    ("Customer, More open", more_menu_open),
+    ("Customer, archive confirmation", "/customers/{customer}/archive"),
     ("Customer, archived", "/customers/{archived}"),
     ("Tags", "/tags"),
     ("Tags, new", "/tags/new"),
@@ -274,6 +288,7 @@ FRAGMENTS = [
     ("Add customer, step 2 add a user", add_user_row),
     ("Add customer, step 2 remove a user", remove_user_row),
     ("Customer, apply an empty tag", apply_missing_tag),
+    ("Customer, archive confirmation", get_fragment("/customers/{customer}/archive")),
 ]
 
 # (who, how they sign in, their pages, the fragments htmx fetches for them)
