@@ -133,39 +133,47 @@ def _add_demo_customers(staff: StaffUser, count: int) -> int:
 
     partner_id = staff.partner_id
     start = db.session.scalar(select(func.count(Customer.id)).where(Customer.partner_id == partner_id))
-    tag_ids = _demo_tags(partner_id, staff.id, DEMO_TAGS) if count else {}
-    if count and db.session.get_bind().dialect.name == "sqlite":
+    if not count:
+        return start
+    tag_ids = _demo_tags(partner_id, staff.id, DEMO_TAGS)
+    if db.session.get_bind().dialect.name == "sqlite":
         # The search index takes some 30 rows per customer, inserted in no order: with its
         # pages in memory SQLite does that far faster (1 GB at most, freed on exit).
         db.session.execute(text("PRAGMA cache_size = -1048576"))
-    for batch in demo_customers(start, count, batch_size=5000):
-        rows = [
-            {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
-                                                c["customer"]["ein"], c["customer"]["city"]),
-             "partner_id": partner_id, "created_by_id": staff.id}
-            for c in batch
-        ]
-        # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
-        # RETURNING in parameter order sends one statement per row on SQLite and splices
-        # the results together (quadratic: 33 s for 100,000). A demo company name is
-        # unique, so the ids are matched back to the rows by it instead.
-        table = Customer.__table__
-        id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
-        if len(id_of) != len(rows):
-            raise click.ClickException("demo company names must be unique within a batch")
-        users = [
-            {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
-            for c in batch
-            for u in c["users"]
-        ]
-        db.session.execute(insert(CustomerUser), users)
-        search.add_to_index([word for row in rows
-                             for word in search.word_rows(partner_id, id_of[row["company"]], row)])
-        tagged = [{"partner_id": partner_id, "customer_id": id_of[c["customer"]["company"]],
-                   "tag_id": tag_ids[name]} for c in batch for name in c["tags"]]
-        if tagged:
-            db.session.execute(insert(customer_tags), tagged)
+    with search.bulk_indexing():
+        for batch in demo_customers(start, count, batch_size=5000):
+            _insert_demo_batch(batch, partner_id, staff.id, tag_ids)
     return start + count
+
+
+def _insert_demo_batch(batch: list[dict], partner_id: int, staff_id: int, tag_ids: dict[str, int]) -> None:
+    """One batch of demo customers with their users, search words and tags, as plain Core
+    inserts of many rows each (and COPY for the words on PostgreSQL: services.search)."""
+    rows = [
+        {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
+                                            c["customer"]["ein"], c["customer"]["city"]),
+         "partner_id": partner_id, "created_by_id": staff_id}
+        for c in batch
+    ]
+    # A Core insert with RETURNING goes out as a few multi-row statements. The ORM's
+    # RETURNING in parameter order sends one statement per row on SQLite and splices
+    # the results together (quadratic: 33 s for 100,000). A demo company name is
+    # unique, so the ids are matched back to the rows by it instead.
+    table = Customer.__table__
+    id_of = dict(db.session.execute(insert(table).returning(table.c.company, table.c.id), rows).all())
+    if len(id_of) != len(rows):
+        raise click.ClickException("demo company names must be unique within a batch")
+    users = [
+        {**u, "email_key": email_key(u["email"]), "customer_id": id_of[c["customer"]["company"]]}
+        for c in batch
+        for u in c["users"]
+    ]
+    db.session.execute(insert(CustomerUser.__table__), users)
+    search.add_to_index([word for row in rows for word in search.word_rows(partner_id, id_of[row["company"]], row)])
+    tagged = [{"partner_id": partner_id, "customer_id": id_of[c["customer"]["company"]],
+               "tag_id": tag_ids[name]} for c in batch for name in c["tags"]]
+    if tagged:
+        db.session.execute(insert(customer_tags), tagged)
 
 
 def _demo_portal_login(partner_id: int, saved: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
