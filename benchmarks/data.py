@@ -16,7 +16,6 @@ from benchmarks.server import ROOT
 # (name, color, every how many customers carry it). seed-demo itself puts VIP (1 in 50),
 # Managed (1 in 4) and Net 30 (1 in 3) on its customers.
 TAGS = [("Overdue", "red", 10), ("Onboarding", "teal", 25)]
-FILTER_TAG = "Overdue"  # one customer in ten
 
 
 def sqlalchemy_url(url: str) -> str:
