@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask, url_for
 
 from forms.rules import COUNTRY_NAMES
+from money import format_money, plain_decimal
 from services import history
 
 
@@ -36,7 +37,13 @@ def iso(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
-FILTERS = {"country_name": country_name, "date": date, "date_time": date_time, "iso": iso}
+def money(cents: int, currency: str, locale: str = "en_US") -> str:
+    """"$4,062.18": cents in the currency, in the partner's locale (money.format_money)."""
+    return format_money(cents, currency, locale)
+
+
+FILTERS = {"country_name": country_name, "date": date, "date_time": date_time, "iso": iso, "money": money,
+           "plain_decimal": plain_decimal}
 
 
 def history_action(entry) -> str:

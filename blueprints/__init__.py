@@ -4,12 +4,13 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import auth, customer_page, customers, errors, onboarding, portal, tags
+    from blueprints import auth, customer_page, customers, errors, invoices, onboarding, portal, tags
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(customers.bp)
     app.register_blueprint(onboarding.bp)
     app.register_blueprint(customer_page.bp)
     app.register_blueprint(tags.bp)
+    app.register_blueprint(invoices.bp)
     app.register_blueprint(portal.bp)
     errors.register(app)

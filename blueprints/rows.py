@@ -15,11 +15,14 @@ from web import is_partial
 
 
 def row_action(entries, action: str, *, template: str, rebuild: Callable, full_page: Callable,
-               keep: Callable | None = None, **context):
-    """Add or remove a row of the list `entries` (a bound FieldList), as posted:
+               keep: Callable | None = None, actions: str | None = None, **context):
+    """Add or remove a row of the list `entries` (a bound FieldList), as posted (`add`/`remove-N`,
+    or with actions="line" as templates/_rows.html then names the buttons, `add-line`/`remove-line-N`):
     keep(rows) stores the new rows (a draft); then htmx gets the list alone (`template`,
     drawn from rebuild(rows) as `form`, with `context` and `removed`, the row a Remove took),
     a plain post full_page(rows, focus_id). 400 for an action that is neither."""
+    if actions:
+        action = "add" if action == f"add-{actions}" else action.replace(f"remove-{actions}-", "remove-", 1)
     posted = posted_rows(entries)
     changed = change_rows(entries, posted, action)
     if changed is None:

@@ -10,6 +10,7 @@ provinces and postal codes, email-validator for emails.
 
 import re
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from functools import cache
 
@@ -387,6 +388,34 @@ def parse_tax_rate(value: str | None, *, label: str = "Tax rate") -> Decimal | N
     if number is not None and number > 100:
         raise RuleError(f"{label} must be 100% or less")
     return number
+
+
+# -- dates and paragraphs ------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(value: str | None, *, label: str) -> date:
+    """YYYY-MM-DD, as a date input sends it (date.fromisoformat alone also takes "20260501")."""
+    text = (value or "").strip()
+    if not text:
+        raise RuleError(f"Enter the {label.lower()}")
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise RuleError(f"Enter the {label.lower()} as a real date, like 2026-05-31")
+
+
+def clean_paragraphs(value: str | None, *, label: str, max_length: int) -> str:
+    """Text of several lines (a memo, an address): each line as single_line judges it, line
+    breaks kept as "\n", trimmed at both ends; empty is allowed."""
+    lines = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = "\n".join(single_line(line.rstrip(), label=label) for line in lines).strip()
+    if len(text) > max_length:
+        raise RuleError(f"{label} must be {max_length:,} characters or fewer")
+    return text
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------
 

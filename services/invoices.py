@@ -1,0 +1,269 @@
+"""Invoices: drafts, finalize, void, and the status a page shows.
+
+Services change and flush rows and never commit: a view (or a job, or the API) calls them
+inside one unit_of_work(). Each takes the invoice already read through
+tenancy.scoped(Invoice, partner_id) (or the customer through tenancy.customers), and
+raises a DomainError with the message a page shows: a rule about a field (422, by the
+field), or an action the invoice's state does not allow (409, NotAllowedNow).
+
+Lifecycle: draft -> open -> paid | void. A draft is edited and deleted freely and has no
+number. Finalizing gives the partner's next number (INV-0001, …) from invoice_counters,
+raised in the same transaction, so a finalize that rolls back gives its number back; the
+unique (partner_id, number) is the backstop. Open, paid and void invoices are never edited:
+an open one is voided with a reason and issued again. Overdue (and, once payments exist,
+Partially paid) are computed for display, never stored.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.exc import StaleDataError
+
+import money
+from extensions import db
+from models import Customer, Invoice, InvoiceCounter, InvoiceLine, Partner
+from models._time import utcnow
+from models.invoice import invoice_number
+from services.errors import Conflict, DomainError
+
+# -- errors: each with its message -------------------------------------------------------
+
+
+class NotAllowedNow(Conflict):
+    """An action the invoice's state does not allow (a finalize of an open invoice, say): 409."""
+
+
+class StaleInvoice(Conflict):
+    message = "Someone else changed this invoice at the same time. Reload it and try again."
+
+
+class DueDatePassed(DomainError):
+    field = "due_date"
+    message = "The due date has passed: choose today or a later date to finalize"
+
+
+class NothingToBill(DomainError):
+    message = "The total must be above zero to finalize: add a line with an amount"
+
+
+class DueBeforeIssue(DomainError):
+    field = "due_date"
+    message = "The due date must be on or after the issue date"
+
+
+# -- what a draft holds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineValues:
+    """One line as the form (or the API, or an import) read it: exact values, money in cents."""
+
+    description: str
+    quantity: Decimal
+    unit_price: int  # cents
+    tax_rate: Decimal | None = None  # percent
+
+    @property
+    def money(self) -> money.LineMoney:
+        return money.line_money(self.quantity, self.unit_price, self.tax_rate)
+
+
+@dataclass(frozen=True)
+class DraftValues:
+    issue_date: date
+    due_date: date
+    memo: str
+    lines: Sequence[LineValues]
+
+
+# -- the partner's clock and the customer's currency -----------------------------------------
+
+
+def partner_today(partner: Partner, now: datetime | None = None) -> date:
+    """Today on the partner's calendar (its time zone): "today" and "overdue" are the partner's.
+    now: an aware moment (default: this one)."""
+    return (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(partner.time_zone)).date()
+
+
+def customer_currency(customer: Customer) -> str:
+    """The currency of the customer's invoices: that of its first invoice, once it has one
+    (fixed, even if its country changes later), else its country's."""
+    first = db.session.scalar(
+        select(Invoice.currency)
+        .where(Invoice.partner_id == customer.partner_id, Invoice.customer_id == customer.id)
+        .order_by(Invoice.id).limit(1)
+    )
+    return first or money.currency_for_country(customer.country)
+
+
+# -- drafts ------------------------------------------------------------------------------
+
+
+def _check_dates(values: DraftValues) -> None:
+    if values.due_date < values.issue_date:
+        raise DueBeforeIssue()
+
+
+def _write_lines(invoice: Invoice, lines: Sequence[LineValues]) -> None:
+    """Replace the invoice's lines, with each line's rounded amount and tax, and its sums."""
+    invoice.lines.clear()
+    db.session.flush()  # the old positions go before the new ones take them
+    for position, line in enumerate(lines):
+        figured = line.money
+        invoice.lines.append(InvoiceLine(
+            position=position, description=line.description, quantity=line.quantity,
+            unit_price=line.unit_price, tax_rate=line.tax_rate, amount=figured.amount, tax=figured.tax,
+        ))
+    sums = money.totals(line.money for line in lines)
+    invoice.subtotal, invoice.tax, invoice.total = sums.subtotal, sums.tax, sums.total
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleInvoice() from None
+
+
+def create_draft(customer: Customer, values: DraftValues, *, staff_id: int | None) -> Invoice:
+    """A new draft for the customer (in the customer's currency)."""
+    _check_dates(values)
+    invoice = Invoice(
+        partner_id=customer.partner_id, customer_id=customer.id, currency=customer_currency(customer),
+        issue_date=values.issue_date, due_date=values.due_date, memo=values.memo, created_by_id=staff_id,
+    )
+    db.session.add(invoice)
+    _write_lines(invoice, values.lines)
+    _flush()
+    return invoice
+
+
+def _require(invoice: Invoice, status: str, message: str) -> None:
+    if invoice.status != status:
+        raise NotAllowedNow(message)
+
+
+def update_draft(invoice: Invoice, values: DraftValues, *, expected_version: int | None = None) -> Invoice:
+    """Save a draft's new values; only over the version its form started from, when given."""
+    _require(invoice, "draft", f"{_name(invoice)} is {invoice.status} and can no longer be edited")
+    if expected_version is not None and invoice.version != expected_version:
+        raise StaleInvoice()
+    _check_dates(values)
+    invoice.issue_date, invoice.due_date, invoice.memo = values.issue_date, values.due_date, values.memo
+    _write_lines(invoice, values.lines)
+    invoice.updated_at = utcnow()  # the version moves even when only lines changed
+    _flush()
+    return invoice
+
+
+def delete_draft(invoice: Invoice) -> None:
+    _require(invoice, "draft", f"{_name(invoice)} is {invoice.status}: only a draft can be deleted")
+    db.session.delete(invoice)
+    _flush()
+
+
+# -- finalize and void -------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicate(dialect: str):
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InvoiceCounter)
+
+
+def next_number(partner_id: int) -> str:
+    """The partner's next invoice number, taken in the caller's transaction.
+
+    The UPDATE … RETURNING holds the counter row's lock (as FOR UPDATE would) until the
+    transaction ends: a concurrent finalize of the same partner waits, then reads the raised
+    value; a rollback gives the number back. Partners never wait on each other."""
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(
+        _insert_ignoring_duplicate(dialect).values(partner_id=partner_id, last_number=0).on_conflict_do_nothing()
+    )
+    sequence = db.session.scalar(
+        update(InvoiceCounter).where(InvoiceCounter.partner_id == partner_id)
+        .values(last_number=InvoiceCounter.last_number + 1).returning(InvoiceCounter.last_number)
+    )
+    return invoice_number(sequence)
+
+
+def finalize(invoice: Invoice, *, today: date) -> Invoice:
+    """Draft -> open with the next number. today: the partner's (partner_today).
+    Sends nothing: sending is its own action."""
+    _require(invoice, "draft", f"{_name(invoice)} is already {invoice.status}: only a draft can be finalized")
+    if invoice.due_date < today:
+        raise DueDatePassed()
+    if invoice.total <= 0:
+        raise NothingToBill()
+    invoice.number = next_number(invoice.partner_id)
+    invoice.status = "open"
+    invoice.finalized_at = invoice.updated_at = utcnow()
+    _flush()  # "WHERE version = …": of two finalizes of one draft, the second is a StaleInvoice
+    return invoice
+
+
+def ensure_voidable(invoice: Invoice) -> None:
+    _require(invoice, "open", f"{_name(invoice)} is {invoice.status}: only an open invoice can be voided")
+
+
+def void(invoice: Invoice, reason: str) -> Invoice:
+    """Open -> void, with the reason shown on the invoice. reason: already checked (forms.rules)."""
+    ensure_voidable(invoice)
+    invoice.status = "void"
+    invoice.void_reason = reason
+    invoice.voided_at = invoice.updated_at = utcnow()
+    _flush()
+    return invoice
+
+
+def _name(invoice: Invoice) -> str:
+    return invoice.number or "This draft"
+
+
+# -- what pages show ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisplayStatus:
+    key: str  # data-status, and ?status= in the list
+    label: str  # the element's text, exactly
+
+
+DISPLAY = {key: DisplayStatus(key, label) for key, label in (
+    ("draft", "Draft"), ("open", "Open"), ("overdue", "Overdue"), ("partially_paid", "Partially paid"),
+    ("paid", "Paid"), ("void", "Void"),
+)}
+
+
+def display_status(invoice: Invoice, today: date) -> DisplayStatus:
+    """Overdue wins over Open (and, once payments exist, over Partially paid) after the due date."""
+    if invoice.status == "open" and invoice.due_date < today:
+        return DISPLAY["overdue"]
+    return DISPLAY[invoice.status]
+
+
+@dataclass(frozen=True)
+class Receivable:
+    currency: str
+    outstanding: int  # cents: every open invoice
+    overdue: int  # cents: open and past due on the partner's calendar
+
+
+def receivables(partner_id: int, today: date, *, customer_id: int | None = None) -> list[Receivable]:
+    """Outstanding and overdue per currency, summed at read time over the (partner, status,
+    due date) index: overdue moves with the clock, so it is never a stored running total."""
+    query = (
+        select(Invoice.currency, func.sum(Invoice.total),
+               func.sum(case((Invoice.due_date < today, Invoice.total), else_=0)))
+        .where(Invoice.partner_id == partner_id, Invoice.status == "open")
+        .group_by(Invoice.currency).order_by(Invoice.currency)
+    )
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    return [Receivable(currency, int(outstanding or 0), int(overdue or 0))
+            for currency, outstanding, overdue in db.session.execute(query)]
