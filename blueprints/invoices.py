@@ -227,6 +227,8 @@ def delete(invoice_id: int):
 SHOWN = (Invoice.id, Invoice.number, Invoice.status, Invoice.currency, Invoice.issue_date, Invoice.due_date,
          Invoice.total, Invoice.customer_id, Customer.company)
 STATUS_FILTERS = ("draft", "open", "overdue", "paid", "void")
+DATE_BOUNDS = {"issued_from": lambda day: Invoice.issue_date >= day, "issued_to": lambda day: Invoice.issue_date <= day,
+               "due_from": lambda day: Invoice.due_date >= day, "due_to": lambda day: Invoice.due_date <= day}
 
 
 def _listed(partner_id: int):
@@ -269,11 +271,8 @@ def index():
     tags = partner_tags(partner_id)
     tag_filter = TagFilter(tags, request.args.getlist("tag"), request.args.get("match", ""))
     query = tag_filter.apply(query)
-    dates = {name: _date_arg(name) for name in ("issued_from", "issued_to", "due_from", "due_to")}
-    bounds = {"issued_from": Invoice.issue_date >= dates["issued_from"],
-              "issued_to": Invoice.issue_date <= dates["issued_to"],
-              "due_from": Invoice.due_date >= dates["due_from"], "due_to": Invoice.due_date <= dates["due_to"]}
-    query = query.where(*(bounds[name] for name, value in dates.items() if value is not None))
+    dates = {name: _date_arg(name) for name in DATE_BOUNDS}
+    query = query.where(*(DATE_BOUNDS[name](value) for name, value in dates.items() if value is not None))
 
     after, before = int_value(request.args.get("after"), low=1), int_value(request.args.get("before"), low=1)
     page = keyset_page(query, (Invoice.id,), size=PAGE_SIZE, descending=True,

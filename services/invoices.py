@@ -112,8 +112,9 @@ def _check_dates(values: DraftValues) -> None:
 
 def _write_lines(invoice: Invoice, lines: Sequence[LineValues]) -> None:
     """Replace the invoice's lines, with each line's rounded amount and tax, and its sums."""
-    invoice.lines.clear()
-    db.session.flush()  # the old positions go before the new ones take them
+    if invoice.lines:
+        invoice.lines.clear()
+        db.session.flush()  # the old positions go before the new ones take them
     for position, line in enumerate(lines):
         figured = line.money
         invoice.lines.append(InvoiceLine(

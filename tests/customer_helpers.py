@@ -2,6 +2,8 @@
 
 import re
 import secrets
+from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -34,6 +36,17 @@ def make_customer(app, staff, users=(("Ann Lee", "ann@example.com"),), **details
             users=[{"name": n, "email": e} for n, e in users], draft_token=secrets.token_hex(16),
         )
         return customer.id
+
+
+def make_draft_invoice(app, staff, customer_id) -> int:
+    """A draft invoice of one line ($100.00, due in 30 days), as the invoice form makes it."""
+    from services import invoices
+
+    values = invoices.DraftValues(date.today(), date.today() + timedelta(days=30), "",
+                                  [invoices.LineValues("Support", Decimal("1"), 10000)])
+    with app.app_context(), unit_of_work():
+        customer = db.session.get(Customer, customer_id)
+        return invoices.create_draft(customer, values, staff_id=staff.id).id
 
 
 def make_tag(app, staff, name, color="blue", description=None) -> int:

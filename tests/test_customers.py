@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from customer_helpers import load_customer, make_customer, make_tag, tag_customers
+from customer_helpers import load_customer, make_customer, make_draft_invoice, make_tag, tag_customers
 from sqlalchemy import event, insert, select
 
 from conftest import csrf_token
@@ -321,7 +321,8 @@ def their_things(app, staff, n: int = 0) -> dict:
                              users=(("Zed Zee", f"zed{staff.partner_id}@example.com"),))
     tag = make_tag(app, staff, f"VIP {n}")
     tag_customers(app, staff, tag, [customer])
-    return {"customer_id": customer, "user_id": load_customer(app, customer).users[0].id, "tag_id": tag}
+    return {"customer_id": customer, "user_id": load_customer(app, customer).users[0].id, "tag_id": tag,
+            "invoice_id": make_draft_invoice(app, staff, customer)}
 
 
 def dashboard_rules(app):
@@ -407,7 +408,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_dashboard_page(app, c
     before = snapshot(app)
     wrong = []
     for rule, method in dashboard_rules(app):
-        url = fill(rule, {"customer_id": 1, "user_id": 1, "tag_id": 1})
+        url = fill(rule, {"customer_id": 1, "user_id": 1, "tag_id": 1, "invoice_id": 1})
         response = request_as(client, method, url, token)
         location = response.headers.get("Location", "")
         if response.status_code != 302 or not location.startswith("/login?next="):
