@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import auth, customer_page, customers, errors, invoices, onboarding, portal, tags
+    from blueprints import auth, customer_page, customers, errors, invoices, onboarding, portal, settings, tags
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(customers.bp)
@@ -12,5 +12,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(customer_page.bp)
     app.register_blueprint(tags.bp)
     app.register_blueprint(invoices.bp)
+    app.register_blueprint(settings.bp)
     app.register_blueprint(portal.bp)
     errors.register(app)

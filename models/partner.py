@@ -10,6 +10,13 @@ from models.login import Login, PasswordLink
 DEFAULT_TIME_ZONE = "America/New_York"
 DEFAULT_LOCALE = "en_US"
 LOGO_MAX_BYTES = 200_000
+# What a logo may be, known by its first bytes (not by what the browser claims).
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def logo_type(data: bytes) -> str | None:
+    """"image/png" or "image/jpeg" for a logo's bytes; None for anything else."""
+    return next((kind for magic, kind in LOGO_TYPES.items() if data.startswith(magic)), None)
 
 
 class Partner(db.Model):

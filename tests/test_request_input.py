@@ -23,7 +23,7 @@ READ_ONLY = {
     "customer_page.add_users", "customer_page.edit_user", "customer_page.confirm_remove_user",
     "customer_page.confirm_archive",
     "customer_page.tag_suggestions", "tags.index", "tags.log", "static", "favicon",
-    "invoices.index", "invoices.show", "invoices.invoices",
+    "invoices.index", "invoices.show", "invoices.invoices", "settings.logo",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",
 }
@@ -31,7 +31,7 @@ READ_ONLY = {
 FORM_PAGES = {
     "auth.login", "tags.new", "tags.edit", "tags.delete", "portal.login", "portal.choose",
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
-    "invoices.new", "invoices.edit",
+    "invoices.new", "invoices.edit", "settings.page",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only

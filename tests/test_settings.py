@@ -1,0 +1,90 @@
+"""The partner's settings: what invoices say about the partner, its clock and its number format."""
+
+import io
+
+import pytest
+from customer_helpers import PARTIAL, make_customer, make_draft_invoice, token
+
+from extensions import db
+from models import Partner
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+
+
+def _save(client, **fields):
+    data = {"csrf_token": token(client, "/settings"), "legal_name": "", "address": "", "ein": "",
+            "gst_hst_number": "", "time_zone": "America/New_York", "locale": "en_US", **fields}
+    return client.post("/settings", data=data, content_type="multipart/form-data")
+
+
+def _partner(app, staff) -> Partner:
+    with app.app_context():
+        partner = db.session.get(Partner, staff.partner_id)
+        db.session.refresh(partner)
+        logo = partner.logo
+        db.session.expunge(partner)
+        partner.__dict__["logo"] = logo
+        return partner
+
+
+def test_the_defaults_are_new_york_and_en_us(signed_in, app, partner):
+    page = signed_in.get("/settings").text
+    assert '<option value="America/New_York" selected>' in page
+    assert '<option value="en_US" selected>' in page
+    assert (_partner(app, partner).time_zone, _partner(app, partner).locale) == ("America/New_York", "en_US")
+
+
+def test_settings_are_saved_normalized(signed_in, app, partner):
+    response = _save(signed_in, legal_name=" Acme IT Services LLC ", address="1 Main St\r\nSuite 5\r\nAustin, TX",
+                     ein="911144442", gst_hst_number="123456782 rt 0001", time_zone="America/Vancouver",
+                     locale="fr_CA", logo=(io.BytesIO(PNG), "logo.png"))
+    assert response.status_code == 303
+    saved = _partner(app, partner)
+    assert (saved.legal_name, saved.address, saved.ein, saved.gst_hst_number, saved.time_zone, saved.locale) == (
+        "Acme IT Services LLC", "1 Main St\nSuite 5\nAustin, TX", "91-1144442", "123456782RT0001",
+        "America/Vancouver", "fr_CA")
+    assert (saved.logo, saved.logo_type) == (PNG, "image/png")
+    logo = signed_in.get("/settings/logo")
+    assert logo.status_code == 200 and logo.data == PNG and logo.mimetype == "image/png"
+    assert _save(signed_in, remove_logo="y").status_code == 303
+    assert _partner(app, partner).logo is None and signed_in.get("/settings/logo").status_code == 404
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("ein", "12-345", "Enter the EIN as 9 digits, like 12-3456789"),
+    ("gst_hst_number", "123456789RT0001",
+     "Check the GST/HST number: its first 9 digits are not a valid business number"),
+    ("gst_hst_number", "RT0001", "Enter the GST/HST number as 9 digits, RT and 4 digits, like 123456782RT0001"),
+    ("time_zone", "Mars/Olympus", "Select a time zone"),
+    ("locale", "xx_XX", "Select how amounts and dates are written"),
+    ("legal_name", "a\x0bb", "Legal name must not contain control characters"),
+])
+def test_bad_settings_get_a_message_by_the_field(signed_in, app, partner, field, value, message):
+    response = _save(signed_in, **{field: value})
+    assert response.status_code == 422
+    assert f'<a href="#{field}">{message}</a>' in response.text
+    assert _partner(app, partner).time_zone == "America/New_York"
+
+
+@pytest.mark.parametrize(("upload", "message"), [
+    (b"GIF89a" + b"\x00" * 10, "The logo must be a PNG or JPEG image"),
+    (PNG + b"\x00" * 200_000, "The logo must be 200 kB or smaller"),
+])
+def test_a_logo_must_be_a_small_png_or_jpeg(signed_in, app, partner, upload, message):
+    response = _save(signed_in, logo=(io.BytesIO(upload), "logo.png"))
+    assert response.status_code == 422 and message in response.text
+    assert _partner(app, partner).logo is None
+
+
+def test_the_blur_check_answers_the_field(signed_in):
+    response = signed_in.post("/settings/check/ein", data={"ein": "12"},
+                              headers={**PARTIAL, "X-CSRFToken": token(signed_in, "/settings")})
+    assert response.status_code == 200 and 'id="row-ein"' in response.text
+    assert "Enter the EIN as 9 digits" in response.text
+
+
+def test_amounts_follow_the_partners_locale(signed_in, app, partner):
+    invoice_id = make_draft_invoice(app, partner, make_customer(app, partner))
+    assert "$100.00" in signed_in.get(f"/invoices/{invoice_id}").text
+    _save(signed_in, locale="fr_CA")
+    assert "100,00\xa0$\xa0US" in signed_in.get(f"/invoices/{invoice_id}").text
