@@ -90,8 +90,8 @@ def format_money(cents: int, currency: str, locale: str = "en_US") -> str:
 
 
 def plain_amount(cents: int) -> str:
-    """The amount as a form shows it for editing: "1234.50", no symbol, no grouping."""
-    return f"{to_units(cents):.2f}"
+    """The amount as a form shows it for editing: "1,234.50", no symbol (forms.rules.parse_amount reads it back)."""
+    return f"{to_units(cents):,.2f}"
 
 
 def plain_decimal(value: Decimal | None) -> str:

@@ -174,7 +174,7 @@ def totals():
     if currency not in money.CURRENCIES:
         abort(400)
     return render_template("invoices/_totals.html", form=InvoiceForm(), currency=currency,
-                           locale=_partner().locale, oob_lines=True)
+                           locale=_partner().locale, oob_lines=True, figures_only=True)
 
 
 # -- one invoice ----------------------------------------------------------------------------

@@ -29,6 +29,14 @@ def _typed(field) -> str:
     return field.data if isinstance(field.data, str) else ""
 
 
+class AmountField(StringField):
+    """Typed in the currency's units; once its rule has read it, its data is cents, shown
+    back as units ("1,234.50"), so a blur check never turns 1,234.50 into 123450."""
+
+    def _value(self) -> str:
+        return money.plain_amount(self.data) if isinstance(self.data, int) else super()._value()
+
+
 class LineForm(Form):
     """One line: description, quantity, unit price (currency units), tax rate (percent, optional)."""
 
@@ -36,10 +44,10 @@ class LineForm(Form):
         text_rule("Description", DESCRIPTION_MAX, required=True, required_message="Enter the description"),
     ])
     quantity = StringField("Quantity", default="1", validators=[Rule(lambda _f, v: rules.parse_quantity(v))])
-    unit_price = StringField("Unit price", validators=[
+    unit_price = AmountField("Unit price", validators=[
         Rule(lambda _f, v: rules.parse_amount(v, label="Unit price")),
     ])
-    tax_rate = StringField("Tax rate (%)", validators=[Rule(lambda _f, v: rules.parse_tax_rate(v))])
+    tax_rate = StringField("Tax %", validators=[Rule(lambda _f, v: rules.parse_tax_rate(v))])
 
     def validate_unit_price(self, field):
         if self.quantity.errors or field.errors or field.data is None:

@@ -377,7 +377,8 @@ def _decimal_text(value: str | None, *, label: str, places: int, example: str, s
     fraction = match.group("fraction") or ""
     if len(fraction) > places:
         raise RuleError(f"{label} can have at most {places} decimal places")
-    return Decimal(f"{(match.group('whole') or '0').replace(',', '')}.{fraction or '0'}")
+    whole = (match.group("whole") or "0").replace(",", "")
+    return Decimal(f"{whole}.{fraction}" if fraction else whole)
 
 
 def parse_amount(value: str | None, *, label: str = "Amount", required: bool = True) -> int | None:
@@ -463,7 +464,7 @@ def normalize_time_zone(value: str | None) -> str:
 
 def normalize_locale(value: str | None) -> str:
     if (value or "") not in dict(LOCALES):
-        raise RuleError("Select how amounts and dates are written")
+        raise RuleError("Select how amounts are written")
     return value
 
 # -- passwords (NIST SP 800-63B: length, not composition) --------------------------

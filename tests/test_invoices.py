@@ -162,7 +162,7 @@ def test_a_draft_is_edited_then_finalized_with_the_next_number(app, signed_in, c
     draft = _invoice_id(_post_new(signed_in, customer_id))
     edit = f"/invoices/{draft}/edit"
     page = signed_in.get(edit).text
-    assert 'value="1234.50"' in page and 'value="8.875"' in page
+    assert 'value="1,234.50"' in page and 'value="8.875"' in page
     version = re.search(r'name="version" type="hidden" value="([0-9]+)"', page).group(1)
     response = signed_in.post(edit, data={"csrf_token": token(signed_in, edit), "action": "save", "version": version,
                                           "memo": "Edited", **_dates(), **_lines(("Audit", "2", "50"))})

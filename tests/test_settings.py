@@ -56,7 +56,7 @@ def test_settings_are_saved_normalized(signed_in, app, partner):
      "Check the GST/HST number: its first 9 digits are not a valid business number"),
     ("gst_hst_number", "RT0001", "Enter the GST/HST number as 9 digits, RT and 4 digits, like 123456782RT0001"),
     ("time_zone", "Mars/Olympus", "Select a time zone"),
-    ("locale", "xx_XX", "Select how amounts and dates are written"),
+    ("locale", "xx_XX", "Select how amounts are written"),
     ("legal_name", "a\x0bb", "Legal name must not contain control characters"),
 ])
 def test_bad_settings_get_a_message_by_the_field(signed_in, app, partner, field, value, message):
