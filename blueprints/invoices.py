@@ -159,12 +159,12 @@ def edit(invoice_id: int):
 def check_field(name: str):
     if name not in InvoiceForm.FIELDS:
         abort(404)
-    return answer_check(InvoiceForm(), name, FIELD_CHECK, "invoices/_fields.html")
+    return answer_check(InvoiceForm, name, FIELD_CHECK, "invoices/_fields.html")
 
 
 @bp.post("/invoices/lines/check/<int:index>/<name>")
 def check_line(index: int, name: str):
-    return answer_check(InvoiceForm(), f"lines-{index}-{name}", LINE_CHECK, "invoices/_line_fields.html")
+    return answer_check(InvoiceForm, f"lines-{index}-{name}", LINE_CHECK, "invoices/_line_fields.html")
 
 
 @bp.post("/invoices/totals")

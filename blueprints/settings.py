@@ -47,7 +47,7 @@ def page():
 def check(name: str):
     if name not in PartnerSettingsForm.FIELDS:
         abort(404)
-    return answer_check(PartnerSettingsForm(), name, CHECK, "settings/_fields.html")
+    return answer_check(PartnerSettingsForm, name, CHECK, "settings/_fields.html")
 
 
 @bp.get("/logo")

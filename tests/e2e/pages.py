@@ -161,6 +161,23 @@ def more_menu_open(page, site: Site) -> None:
     press(page, ".menu > summary", "#archive-customer")
 
 
+def draft_invoice(page, site: Site) -> None:
+    """A draft of two lines, saved: its page, with Edit, Finalize and Delete."""
+    page.goto(f"/customers/{site.customer}/invoices/new")
+    page.fill("#lines-0-description", "Managed services")
+    page.fill("#lines-0-unit_price", "1,234.50")
+    page.fill("#lines-0-tax_rate", "8.875")
+    press(page, "button[value=add-line]", "#lines-1-description")
+    page.fill("#lines-1-description", "On-site visit")
+    page.fill("#lines-1-unit_price", "90")
+    press(page, ".actions button[value=save]", "[data-status]")
+
+
+def open_invoice(page, site: Site) -> None:
+    draft_invoice(page, site)
+    press(page, ".header-actions button[type=submit]", "[data-status=open]")
+
+
 def portal_home(page, site: Site) -> None:
     page.goto("/portal/choose")
     press(page, "main form button", "h1")
@@ -217,6 +234,14 @@ PARTNER = [
     ("Tags, delete", "/tags/{tag}/delete"),
     ("Tags, history", "/tags/history"),
     ("Customer not found (404)", "/customers/999999"),
+    ("Invoices", "/invoices"),
+    ("Invoices, overdue", "/invoices?status=overdue"),
+    ("Customer, Invoices", "/customers/{customer}/invoices"),
+    ("New invoice", "/customers/{customer}/invoices/new"),
+    ("New invoice with errors", with_errors("/customers/{customer}/invoices/new", ".actions button[value=save]")),
+    ("Invoice, draft", draft_invoice),
+    ("Invoice, open", open_invoice),
+    ("Settings", "/settings"),
 ]
 
 PORTAL = [
