@@ -88,7 +88,8 @@ def _render_form(form: InvoiceForm, customer: Customer, invoice: Invoice | None,
 def _rebuilt(form: InvoiceForm, rows: list[dict]) -> InvoiceForm:
     """The form as posted, with its lines changed (a line added or removed)."""
     data = {name: form[name].data for name in (*form.FIELDS, "version")}
-    return InvoiceForm(formdata=None, data={**data, "lines": rows})
+    lines = [row if any(row.values()) else _blank_line() for row in rows]  # a new line: quantity 1
+    return InvoiceForm(formdata=None, data={**data, "lines": lines})
 
 
 def _answer(form: InvoiceForm, customer: Customer, invoice: Invoice | None):

@@ -358,3 +358,10 @@ def test_a_canadian_customer_is_billed_in_cad_and_keeps_it(app, signed_in, partn
     invoice_id = _invoice_id(_post_new(signed_in, canadian))
     assert _get(app, invoice_id).currency == "CAD"
     assert "CA$4,032.19" in signed_in.get(f"/invoices/{invoice_id}").text
+
+
+def test_a_new_line_starts_with_a_quantity_of_one(signed_in, customer_id):
+    url = f"/customers/{customer_id}/invoices/new"
+    data = {"csrf_token": token(signed_in, url), **_dates(), **_lines(("First", "2", "10")), "action": "add-line"}
+    page = signed_in.post(url, data=data).text
+    assert re.search(r'id="lines-1-quantity" name="lines-1-quantity" type="text" value="1"', page)
