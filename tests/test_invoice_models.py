@@ -1,6 +1,6 @@
 """The invoice tables keep money exact on both databases and refuse what the rules refuse."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,8 @@ from customer_helpers import make_customer
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Invoice, InvoiceLine
+from models import Invoice, InvoiceLine, Partner
+from services.invoices import display_status, partner_today
 
 
 def _draft(partner, customer_id, **values) -> Invoice:
@@ -54,3 +55,24 @@ def test_an_invoice_cannot_name_another_partners_customer(app, partner, other_pa
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+@pytest.mark.parametrize(("zone", "moment", "today"), [
+    ("America/New_York", "2026-03-15T03:30:00+00:00", date(2026, 3, 14)),  # still the evening before in New York
+    ("America/New_York", "2026-03-15T05:00:00+00:00", date(2026, 3, 15)),
+    ("America/Vancouver", "2026-03-15T06:59:00+00:00", date(2026, 3, 14)),
+    ("America/Vancouver", "2026-11-01T07:30:00+00:00", date(2026, 11, 1)),  # the day daylight saving ends
+])
+def test_today_is_the_partners_in_its_time_zone(zone, moment, today):
+    assert partner_today(Partner(time_zone=zone), datetime.fromisoformat(moment)) == today
+
+
+@pytest.mark.parametrize(("status", "due", "shown"), [
+    ("draft", date(2026, 3, 1), "Draft"),  # a draft is never overdue
+    ("open", date(2026, 3, 15), "Open"),  # due today: not yet overdue
+    ("open", date(2026, 3, 14), "Overdue"),
+    ("paid", date(2026, 3, 1), "Paid"),
+    ("void", date(2026, 3, 1), "Void"),
+])
+def test_the_status_shown_is_computed_from_the_state_and_the_partners_today(status, due, shown):
+    assert display_status(Invoice(status=status, due_date=due), date(2026, 3, 15)).label == shown
