@@ -30,6 +30,7 @@ def test_partner_creates_an_invoice_with_lines_and_finalizes_it(app, browser, li
         sign_in(page, partner.email)
         page.goto(f"/customers/{customer_id}/invoices")
         assert_no_axe_violations(page)
+        page.screenshot(path=f"{shots}/tab-{width}.png", full_page=True)
         page.click("text=New invoice")
         expect(page).to_have_url(re.compile(r"/invoices/new$"))
         assert_no_axe_violations(page)
