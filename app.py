@@ -4,7 +4,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import load_config
-from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle, server_session
+from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle
 from request_input import install_request_input
 
 
@@ -14,13 +14,6 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     install_request_input(app)
-    if app.config["SESSION_TYPE"] == "redis":
-        import redis
-
-        app.config["SESSION_REDIS"] = redis.from_url(app.config["SESSION_REDIS_URL"])
-    else:
-        app.config["SESSION_SQLALCHEMY"] = db
-
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -31,7 +24,6 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    server_session.init_app(app)
 
     from blueprints import register_blueprints
     from cli import register_cli

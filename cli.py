@@ -150,8 +150,7 @@ def _insert_demo_batch(batch: list[dict], partner_id: int, staff_id: int, tag_id
     """One batch of demo customers with their users, search words and tags, as plain Core
     inserts of many rows each (and COPY for the words on PostgreSQL: services.search)."""
     rows = [
-        {**c["customer"], **derived_columns(c["customer"]["company"], c["customer"]["legal_name"],
-                                            c["customer"]["ein"], c["customer"]["city"]),
+        {**c["customer"], **derived_columns(c["customer"]["company"]),
          "partner_id": partner_id, "created_by_id": staff_id}
         for c in batch
     ]

@@ -56,7 +56,6 @@ def load_config(instance_path: str) -> dict:
     base_url = os.environ.get("BASE_URL", "").strip().rstrip("/")
     if production and not base_url:
         raise ConfigError("BASE_URL must be set when APP_ENV=production.")
-    redis_url = os.environ.get("SESSION_REDIS_URL", "").strip()
 
     config = {
         "APP_ENV": app_env,
@@ -66,19 +65,16 @@ def load_config(instance_path: str) -> dict:
         # connection is replaced after 30 minutes whatever happens (a firewall may drop it quietly).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "BASE_URL": base_url or "http://127.0.0.1:5000",
-        # Sessions: server-side, so a draft with many users fits.
-        "SESSION_TYPE": "redis" if redis_url else "sqlalchemy",
-        "SESSION_REDIS_URL": redis_url,
-        "SESSION_PERMANENT": True,
+        # Sessions: Flask's signed cookie, holding the login, its session epoch, the CSRF
+        # secret and the current draft's token (the draft itself is a row: services/drafts.py).
+        # It lasts 12 hours from its last change (sign_in makes it permanent); a request
+        # that only reads the session does not write it back.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
-        # A request that only reads the session must not write it back.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_NAME": "session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
-        "SESSION_SQLALCHEMY_TABLE": "web_sessions",
-        "SESSION_CLEANUP_N_REQUESTS": 1000,
         # Sign-in rate limits count failures; memory unless Redis is named.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

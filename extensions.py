@@ -7,10 +7,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_session import Session
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Engine, Insert, MetaData, event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -32,8 +33,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-server_session = Session()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def insert_or_else(model) -> Insert:
+    """An INSERT of `model` with the backend's ON CONFLICT clauses (both backends have them)."""
+    dialect = {"postgresql": postgresql, "sqlite": sqlite_dialect}[db.session.get_bind().dialect.name]
+    return dialect.insert(model)
 
 
 @event.listens_for(Engine, "connect")

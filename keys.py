@@ -28,11 +28,6 @@ def tag_key(name: str) -> str:
     return _fold(name.strip())
 
 
-def search_key(text: str) -> str:
-    """The list's search text and the search typed, folded alike (see services/search.py)."""
-    return _fold(text)
-
-
 WORD_MAX = 20  # the customer_words.word column: longer words are compared by their first 20 characters
 _WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
 _DIGITS_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")  # "91-1144442" is one word, as "911144442"

@@ -3,27 +3,35 @@
 - attempt(): one password-hash verification per attempt, whether the email is unknown,
   has no password yet or has one, so the time taken says nothing about the email.
 - sign_in_page(): the view of both sign-in pages (the form, the one message, the redirect).
-- sign_in() / sign_out(): a new session id each time; sign-in records the login's last
-  sign-in and stores its session epoch in the session; sign-out raises the epoch, so a
-  copied cookie is dead (models/login.py lists every trigger).
-- load_login(): Flask-Login's user loader; it refuses a session whose epoch is not the
-  login's current one.
+- sign_in() / sign_out(): a new session each time (the signed cookie is cleared: nothing
+  from before carries over); sign-in records the login's last sign-in and stores its
+  session epoch in the session; sign-out raises the epoch, so a copied cookie is dead
+  (models/login.py lists every trigger).
+- load_login(): Flask-Login's user loader. The signed-in login is a Principal, a plain
+  immutable value (what views and templates read of it, the partner's name included):
+  one query on a miss, then kept per worker for PRINCIPAL_SECONDS. It refuses a session
+  whose epoch is not the login's: a raised epoch counts at once in the worker that raised
+  it (its entry is dropped when the change commits) and within PRINCIPAL_SECONDS in others.
 - failure_limits(): failed attempts are counted per (email, client address) and per
   address, never per email alone, so failures from elsewhere never lock out a person who
   types the right password from an address that has not failed.
 """
 
+import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 from flask import current_app, flash, g, redirect, render_template, request, session
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from flask_login import UserMixin, current_user, login_user, logout_user
+from sqlalchemy import Select, event, inspect, select
+from sqlalchemy.orm import Session
 
 from extensions import db, limiter
 from keys import email_key
-from models import PortalAccount, StaffUser
+from models import Partner, PortalAccount, StaffUser
 from models._time import utcnow
-from models.login import verify_password
+from models.login import Login, verify_password
 from request_input import int_value, safe_next
 from unit_of_work import unit_of_work
 
@@ -31,7 +39,69 @@ BAD_CREDENTIALS = "The email address or password is not right"
 PER_EMAIL_AND_ADDRESS = "10 per 15 minutes"
 PER_ADDRESS = "50 per hour"
 EPOCH = "login_epoch"
-LOGINS = {"staff": StaffUser, "portal": PortalAccount}  # the prefixes of get_id()
+PRINCIPAL_SECONDS = 5.0  # how long a worker trusts what it read of a login
+clock = time.monotonic  # the principal cache's clock (tests move it on)
+_CACHE = "principals"  # app.extensions[_CACHE]: {get_id(): (read at, Principal)}
+_ENDED = "logins_ended"  # db.session.info[_ENDED]: the get_id()s whose epoch this transaction raised
+
+
+@dataclass(frozen=True, eq=False)
+class Principal(UserMixin):
+    """Who is signed in: what views and templates read of a login, without the ORM, so one
+    worker can keep it between requests. `model` is the login's table."""
+
+    kind: ClassVar[str]
+    model: ClassVar[type[Login]]
+    id: int
+    epoch: int
+    email: str
+
+    def get_id(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class PartnerName:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class StaffPrincipal(Principal):
+    kind = "staff"
+    model = StaffUser
+    partner_id: int
+    name: str
+    partner: PartnerName  # the top bar's name: read with the login, never loaded lazily
+
+    @staticmethod
+    def query(login_id: int) -> Select:
+        return (select(StaffUser.id, StaffUser.session_epoch, StaffUser.email, StaffUser.partner_id,
+                       StaffUser.name, Partner.name.label("partner_name"))
+                .join(Partner, Partner.id == StaffUser.partner_id).where(StaffUser.id == login_id))
+
+    @classmethod
+    def from_row(cls, row) -> "StaffPrincipal":
+        return cls(row.id, row.session_epoch, row.email, row.partner_id, row.name,
+                   PartnerName(row.partner_id, row.partner_name))
+
+
+@dataclass(frozen=True, eq=False)
+class PortalPrincipal(Principal):
+    kind = "portal"
+    model = PortalAccount
+
+    @staticmethod
+    def query(login_id: int) -> Select:
+        return select(PortalAccount.id, PortalAccount.session_epoch, PortalAccount.email).where(
+            PortalAccount.id == login_id)
+
+    @classmethod
+    def from_row(cls, row) -> "PortalPrincipal":
+        return cls(row.id, row.session_epoch, row.email)
+
+
+PRINCIPALS = {p.kind: p for p in (StaffPrincipal, PortalPrincipal)}  # the prefixes of get_id()
 
 
 def _failed(_response) -> bool:
@@ -83,27 +153,70 @@ def sign_in(login: StaffUser | PortalAccount) -> None:
     session.clear()  # a new session: nothing from before carries over
     login_user(login)
     session[EPOCH] = login.session_epoch
-    current_app.session_interface.regenerate(session)
+    session.permanent = True  # the cookie lasts PERMANENT_SESSION_LIFETIME from its last change
 
 
 def sign_out() -> None:
-    login = current_user._get_current_object() if current_user.is_authenticated else None
-    if login is not None:
+    principal = current_user._get_current_object() if current_user.is_authenticated else None
+    if principal is not None:
         with unit_of_work():
-            login.end_sessions()
+            login = db.session.get(principal.model, principal.id)
+            if login is not None:
+                login.end_sessions()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
-    current_app.session_interface.regenerate(session)
 
 
-def load_login(user_id: str):
+def _principals() -> dict:
+    return current_app.extensions.setdefault(_CACHE, {})
+
+
+def load_login(user_id: str) -> Principal | None:
     kind, _, raw_id = user_id.partition(":")
-    model = LOGINS.get(kind)
+    principal_type = PRINCIPALS.get(kind)
     number = int_value(raw_id, low=1)
-    if model is None or number is None:
+    if principal_type is None or number is None:
         return None
-    login = db.session.get(model, number)
-    if login is None or session.get(EPOCH) != login.session_epoch:
+    cache, now = _principals(), clock()
+    cached = cache.get(user_id)
+    if cached is not None and now - cached[0] < PRINCIPAL_SECONDS:
+        principal = cached[1]
+    else:
+        row = db.session.execute(principal_type.query(number)).first()
+        if row is None:
+            cache.pop(user_id, None)
+            return None
+        principal = principal_type.from_row(row)
+        if len(cache) > 10_000:  # forget logins not seen lately
+            for stale in [key for key, (read, _) in cache.items() if now - read >= PRINCIPAL_SECONDS]:
+                del cache[stale]
+        cache[user_id] = (now, principal)
+    if session.get(EPOCH) != principal.epoch:
         return None
-    return login
+    return principal
+
+
+@event.listens_for(Session, "before_flush")
+def _note_ended_logins(session_, _context, _instances) -> None:
+    """A login whose epoch this flush raises (or that it deletes) is forgotten by this
+    worker's cache when the transaction commits, so its sessions end at once here."""
+    ended = [obj for obj in session_.dirty if isinstance(obj, Login)
+             and inspect(obj).attrs.session_epoch.history.has_changes()]
+    ended += [obj for obj in session_.deleted if isinstance(obj, Login)]
+    if ended:
+        session_.info.setdefault(_ENDED, set()).update(obj.get_id() for obj in ended)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_ended_logins(session_) -> None:
+    ended = session_.info.pop(_ENDED, ())
+    if ended and current_app:
+        cache = _principals()
+        for user_id in ended:
+            cache.pop(user_id, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_logins_not_ended(session_, _previous_transaction) -> None:
+    session_.info.pop(_ENDED, None)

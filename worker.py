@@ -13,6 +13,7 @@ from flask import Flask, current_app
 
 from extensions import db
 from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on_signals
+from services.drafts import delete_expired
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Job:
 
 JOBS: list[Job] = [
     Job("outbox", 2.0, deliver_outbox),
+    Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
 ]
 
 

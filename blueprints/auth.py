@@ -7,7 +7,7 @@ from forms.auth import SignInForm
 from models import StaffLink, StaffUser
 from password_pages import PasswordPages, add_password_routes
 from services import staff_access
-from sign_in import failure_limits, sign_in_page, sign_out
+from sign_in import StaffPrincipal, failure_limits, sign_in_page, sign_out
 
 bp = Blueprint("auth", __name__)
 
@@ -29,7 +29,7 @@ def home():
 @bp.route("/login", methods=["GET", "POST"])
 @failure_limits("signin")
 def login():
-    if current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffUser):
+    if current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffPrincipal):
         return redirect(url_for("customers.index"))
     return sign_in_page(StaffUser, SignInForm(), "auth/login.html", url_for("customers.index"))
 

@@ -33,7 +33,7 @@ CSRF_EXPIRED = "Your session expired. Reload the page and try again."
 
 
 def _rollback() -> None:
-    # Flask-Session saves through db.session: nothing half-done may ride along.
+    # Nothing half-done may ride along into a later commit.
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the database may be the thing that failed

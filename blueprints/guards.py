@@ -4,7 +4,7 @@ from flask import Blueprint
 from flask_login import current_user
 
 from extensions import login_manager
-from models import StaffUser
+from sign_in import StaffPrincipal
 
 
 def require_staff(bp: Blueprint) -> None:
@@ -12,6 +12,6 @@ def require_staff(bp: Blueprint) -> None:
 
     @bp.before_request
     def _check():
-        if not (current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffUser)):
+        if not (current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffPrincipal)):
             return login_manager.unauthorized()
         return None

@@ -1,7 +1,7 @@
 """Add customer: step 1 (details), step 2 (users), then Create Customer.
 
-The draft lives in the server-side session until Create Customer commits it.
-It is written at Continue and at each step-2 action, never by a blur check.
+The draft is kept (services/drafts.py: a row the session names) until Create Customer
+commits it. It is written at Continue and at each step-2 action, never by a blur check.
 """
 
 import re
@@ -51,6 +51,11 @@ def _users_step_field(name: str) -> bool:
     return name in ("csrf_token", "draft_token", "action")
 
 
+def _owner() -> tuple[int, int]:
+    """Whose drafts: the signed-in staff user's, at its partner."""
+    return current_user.partner_id, current_user.id
+
+
 def _details_form(**kwargs) -> NewCustomerDetailsForm:
     return NewCustomerDetailsForm(partner_id=current_user.partner_id, **kwargs)
 
@@ -73,7 +78,7 @@ def _render_users(form, details, status=200, focus_id=None):
 
 @bp.get("")
 def details():
-    draft = CustomerDraft.load()
+    draft = CustomerDraft.load(*_owner())
     if draft:
         form = _details_form(formdata=None, data={**(draft.details or {}), "draft_token": draft.token})
     else:
@@ -87,7 +92,7 @@ def continue_():
     _refuse_repeated_or_foreign_fields(STEP1_NAMES.__contains__)
     token = _posted_token()
     action = request.form.get("action", "continue")
-    draft = CustomerDraft.load()
+    draft = CustomerDraft.load(*_owner())
     if action == "cancel":
         return _cancel(draft, token)
     if action != "continue":
@@ -103,7 +108,7 @@ def continue_():
     form = _details_form()
     if not form.validate():
         return _render_details(form, 422)
-    CustomerDraft(token, form.cleaned(), draft.users if draft else []).save()
+    CustomerDraft(*_owner(), token, form.cleaned(), draft.users if draft else []).save()
     return redirect(url_for(".users"), code=303)
 
 
@@ -119,7 +124,7 @@ def check_detail(name: str):
 
 @bp.get("/users")
 def users():
-    draft = CustomerDraft.load()
+    draft = CustomerDraft.load(*_owner())
     if draft is None or not draft.details:
         flash("Start with the customer's details.", "info")
         return redirect(url_for(".details"))
@@ -132,7 +137,7 @@ def users_action():
     _refuse_repeated_or_foreign_fields(_users_step_field)
     token = _posted_token()
     action = request.form.get("action", "")
-    draft = CustomerDraft.load()
+    draft = CustomerDraft.load(*_owner())
     if action == "cancel":
         return _cancel(draft, token)
     if draft is None or draft.is_stale(token):

@@ -10,7 +10,7 @@ from models import AccessToken, Customer, CustomerUser, PortalAccount
 from models._time import utcnow
 from password_pages import PasswordPages, add_password_routes
 from services import portal_access
-from sign_in import failure_limits, sign_in_page, sign_out
+from sign_in import PortalPrincipal, failure_limits, sign_in_page, sign_out
 from unit_of_work import unit_of_work
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -28,9 +28,9 @@ PASSWORD_PAGES = PasswordPages(
 add_password_routes(bp, PASSWORD_PAGES, invitations=True)
 
 
-def _portal_account() -> PortalAccount | None:
+def _portal_account() -> PortalPrincipal | None:
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    return user if isinstance(user, PortalAccount) else None
+    return user if isinstance(user, PortalPrincipal) else None
 
 
 def _require_account():
@@ -58,7 +58,7 @@ def logout():
 
 # -- the company's home ----------------------------------------------------------
 
-def _memberships(account: PortalAccount) -> list[CustomerUser]:
+def _memberships(account: PortalPrincipal) -> list[CustomerUser]:
     """The login's companies, at every partner that invited it."""
     return db.session.scalars(
         select(CustomerUser).join(Customer)

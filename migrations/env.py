@@ -17,20 +17,11 @@ config.set_main_option(
     target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%"),
 )
 
-# Flask-Session creates and owns its own table; migrations never touch it.
-EXTENSION_TABLES = {"web_sessions"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name in EXTENSION_TABLES)
-
-
 def run_migrations_offline():
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_db.metadata,
         literal_binds=True,
-        include_object=include_object,
         render_as_batch=True,
     )
     with context.begin_transaction():
@@ -45,7 +36,6 @@ def run_migrations_online():
 
     conf_args = dict(migrate_ext.configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    conf_args["include_object"] = include_object
 
     with target_db.engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

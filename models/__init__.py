@@ -1,6 +1,7 @@
 """The data: tenants (partners), their staff, their customers and customers' users."""
 
 from models.customer import Customer, CustomerUser, customer_words
+from models.draft import StoredDraft
 from models.history import HistoryEntry
 from models.invoice import Invoice, InvoiceCounter, InvoiceLine
 from models.outbox import DeliveryAttempt, OutboxEmail
@@ -11,5 +12,5 @@ from models.tag import Tag, customer_tags
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
     "InvoiceLine", "OutboxEmail",
-    "Partner", "PortalAccount", "StaffLink", "StaffUser", "Tag", "customer_tags", "customer_words",
+    "Partner", "PortalAccount", "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
 ]

@@ -17,25 +17,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship, validates
 
 from extensions import db
-from keys import WORD_MAX, company_key, email_key, search_key, sort_key
+from keys import WORD_MAX, company_key, email_key, sort_key
 from models._time import utcnow
 
 if TYPE_CHECKING:
     from models.tag import Tag  # models.tag imports this module
 
 
-SEARCHED = ("company", "legal_name", "ein", "city")
-
-
-def derived_columns(company, legal_name, ein, city) -> dict[str, str]:
-    """The sort key and search text kept beside a customer's own columns."""
-    digits = (ein or "").replace("-", "")
-    parts = [company, legal_name, ein, digits, city]
-    return {
-        "company_sort": sort_key(company or ""),
-        "company_key": company_key(company or ""),
-        "search_text": search_key(" | ".join(p for p in parts if p))[:700],
-    }
+def derived_columns(company: str | None) -> dict[str, str]:
+    """The sort key and the duplicate key kept beside a customer's company (the search has its
+    own table, customer_words)."""
+    return {"company_sort": sort_key(company or ""), "company_key": company_key(company or "")}
 
 
 class CustomerUser(db.Model):
@@ -103,10 +95,9 @@ class Customer(db.Model):
     country: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    # Derived in Python (see fold): the list's sort order and its search text.
+    # Derived in Python (see fold): the list's sort order and the duplicate check's key.
     company_sort: Mapped[str] = mapped_column(String(200))
     company_key: Mapped[str] = mapped_column(String(200))  # for "possible duplicate"
-    search_text: Mapped[str] = mapped_column(String(700))
     draft_token: Mapped[str | None] = mapped_column(String(64))
     # The profile's version: a profile edit saves only over the version it started from
     # (the UPDATE carries "WHERE version = ..."); services.customer_profile moves it on.
@@ -134,11 +125,9 @@ class Customer(db.Model):
         viewonly=True,
     )
 
-    @validates("company", "legal_name", "ein", "city")
-    def _keep_derived(self, key: str, value: str | None) -> str | None:
-        values = {f: getattr(self, f) for f in SEARCHED}
-        values[key] = value
-        for column, derived in derived_columns(**values).items():
+    @validates("company")
+    def _keep_derived(self, _key: str, value: str | None) -> str | None:
+        for column, derived in derived_columns(value).items():
             setattr(self, column, derived)
         return value
 

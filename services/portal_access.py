@@ -9,9 +9,8 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from extensions import db
+from extensions import db, insert_or_else
 from keys import email_key
 from mailer import latest_statuses, queue_templated_email
 from models import AccessToken, Customer, CustomerUser, Partner, PortalAccount
@@ -32,9 +31,8 @@ def account_for(email: str) -> PortalAccount:
     account = db.session.scalar(find)
     if account is not None:
         return account
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.session.get_bind().dialect.name]
     db.session.execute(
-        dialect.insert(PortalAccount).values(email=email, email_key=key).on_conflict_do_nothing(
+        insert_or_else(PortalAccount).values(email=email, email_key=key).on_conflict_do_nothing(
             index_elements=[PortalAccount.email_key])
     )
     return db.session.scalar(find)

@@ -6,11 +6,12 @@ by default each run gets a fresh SQLite file.
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from extensions import db, limiter
@@ -60,8 +61,6 @@ def _reset_schema() -> None:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    # Flask-Session's own table, as it would make it at start-up.
-    db.metadata.tables["web_sessions"].create(db.engine, checkfirst=True)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +71,23 @@ def clean_database(app):
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
+    # The worker's cache of signed-in logins (sign_in.load_login): the next test's logins
+    # may reuse these ids.
+    app.extensions.pop("principals", None)
     limiter.reset()
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements run inside the block (a before_cursor_execute listener on the engine)."""
+    seen = []
+    with app.app_context():
+        listener = lambda _conn, _cursor, statement, *_rest: seen.append(statement)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """A fresh app from create_app(), in its own process, for tests that need one of their own.
 
-Flask-Session declares its table on the shared metadata when an app starts, so a second
-app with database sessions cannot start in the test run's process. The script runs in a
-child process with the environment given; it gets `app` (made by create_app()) and
+For an app made from an environment of its own (production settings, another database)
+without touching the test run's app and its process. The script runs in a child process
+with the environment given; it gets `app` (made by create_app()) and
 `client`, and hands its answer back with `report(...)` (anything JSON can carry).
 """
 

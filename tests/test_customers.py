@@ -24,7 +24,7 @@ def add_customers(app, partner_id: int, rows: list[dict]) -> list[int]:
         for row in rows:
             row = {**base, **row}
             values.append({**row, "partner_id": partner_id,
-                           **derived_columns(row["company"], row["legal_name"], row["ein"], row["city"])})
+                           **derived_columns(row["company"])})
         ids = db.session.scalars(
             insert(Customer).returning(Customer.id, sort_by_parameter_order=True), values
         ).all()
@@ -357,11 +357,11 @@ FORM = {"company": "Mine now", "address": "1 Main St", "city": "Austin", "state"
 
 
 def snapshot(app) -> dict:
-    """Every row of every table but the sessions'."""
+    """Every row of every table."""
     with app.app_context():
         return {
             table.name: sorted(map(tuple, db.session.execute(select(table)).all()), key=repr)
-            for table in db.metadata.sorted_tables if table.name != "web_sessions"
+            for table in db.metadata.sorted_tables
         }
 
 
@@ -454,8 +454,8 @@ def list_statements(app, client, url: str) -> tuple[str, list[str]]:
 
     How: a before_cursor_execute listener on the engine records every statement of the
     request; those naming customers, customer_tags, customer_words or tags are the view's
-    own. What every signed-in page pays besides (the session's row, the login's staff user,
-    the partner's name for the top bar) reads web_sessions, staff_users and partners only,
+    own. What every signed-in page pays besides (the login's staff user and the partner's name
+    for the top bar, when the worker has not read them in the last 5 s) reads staff_users and partners only,
     so it is left out by the filter rather than by subtracting a second page's count."""
     seen = []
     with app.app_context():

@@ -2,14 +2,18 @@
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
-from conftest import Auth
+from conftest import PASSWORD, Auth, statements
 from extensions import db
-from models import Customer, CustomerUser
+from keys import email_key
+from models import Customer, CustomerUser, StaffUser, StoredDraft
+from models._time import utcnow
+from services.drafts import delete_expired
 
 DETAILS = {
     "company": "Northwind Dental",
@@ -83,6 +87,25 @@ class Flow:
 @pytest.fixture
 def flow(signed_in):
     return Flow(signed_in)
+
+
+def stored_drafts(app) -> list:
+    with app.app_context():
+        return db.session.execute(select(StoredDraft.__table__).order_by(StoredDraft.updated_at)).all()
+
+
+def session_of(app, client) -> dict:
+    """What the session cookie holds, read with the app's own serializer."""
+    return app.session_interface.get_signing_serializer(app).loads(client.get_cookie("session").value)
+
+
+def make_staff(app, partner_id: int, email: str) -> str:
+    with app.app_context():
+        staff = StaffUser(partner_id=partner_id, name="Colleague", email=email, email_key=email_key(email))
+        staff.set_password(PASSWORD)
+        db.session.add(staff)
+        db.session.commit()
+    return email
 
 
 def count(app, model) -> int:
@@ -231,16 +254,16 @@ def test_blur_check_of_an_unknown_field_is_not_found(flow):
     assert flow.check("password").status_code == 404
 
 
-def test_blur_check_does_not_write_the_session(app, flow):
+def test_blur_check_touches_neither_the_draft_nor_the_session(app, flow):
     flow.open()
     flow.continue_()
     flow.open("/customers/new")
-    with app.app_context():
-        before = db.session.execute(db.text("SELECT data, expiry FROM web_sessions")).all()
-    flow.check("company", company="Changed Name")
-    with app.app_context():
-        after = db.session.execute(db.text("SELECT data, expiry FROM web_sessions")).all()
-    assert before == after
+    before = stored_drafts(app)
+    with statements(app) as seen:
+        response = flow.check("company", company="Changed Name")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert not [s for s in seen if "customer_drafts" in s]
+    assert stored_drafts(app) == before
 
 
 def test_a_blur_check_answers_with_the_rows_only_and_still_needs_the_csrf_token(flow):
@@ -503,29 +526,62 @@ def test_a_huge_post_is_refused_cleanly(app, flow):
     assert count(app, Customer) == 0
 
 
-def test_drafts_live_in_redis_when_configured(app, partner):
-    import redis
-
-    from app import create_app
-
-    url = "redis://127.0.0.1:6379/15"
-    store = redis.from_url(url)
-    store.flushdb()
-    redis_app = create_app({"TESTING": True, "SESSION_TYPE": "redis", "SESSION_REDIS_URL": url,
-                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
-    client = redis_app.test_client()
-    Auth(client).login(partner.email)
-    flow = Flow(client)
+def test_the_cookie_names_the_draft_and_holds_none_of_it(app, flow):
     flow.to_users()
     rows = [(f"User {n}", f"user{n}@example.com") for n in range(50)]
     flow.users(rows, "add")
-    assert any(b"users" in store.get(key) for key in store.keys("session:*"))
-    flow.open("/customers/new/users")
-    assert flow.users(rows, "create").status_code == 303
+    cookie = session_of(app, flow.client)
+    assert set(cookie) <= {"_user_id", "_fresh", "_id", "_permanent", "csrf_token", "login_epoch", "draft"}
+    assert cookie["draft"] == flow.tokens()["draft_token"]
+    assert len(flow.client.get_cookie("session").value) < 400
+    [draft] = stored_drafts(app)
+    assert draft.token == cookie["draft"] and len(draft.data["users"]) == 51  # "add" adds an empty row
+    assert draft.data["details"]["company"] == "Northwind Dental"
+
+
+def test_a_draft_survives_across_requests_and_sessions_of_its_staff_user(app, flow, partner):
+    flow.to_users()
+    flow.users([("Ann", "ann@example.com")], "back")
+    again = Flow(app.test_client())  # the same staff user, signed in again elsewhere, names it
+    Auth(again.client).login(partner.email)
+    with again.client.session_transaction() as session:
+        session["draft"] = stored_drafts(app)[0].token
+    assert 'value="Northwind Dental"' in again.open().text
+    assert 'value="ann@example.com"' in again.open("/customers/new/users").text
+
+
+def test_a_draft_is_its_staff_users_alone(app, flow, partner, other_partner):
+    flow.to_users()
+    token = stored_drafts(app)[0].token
+    colleague = make_staff(app, partner.partner_id, "colleague@acme-it.example.com")
+    for email in (colleague, other_partner.email):
+        other = Flow(app.test_client())
+        Auth(other.client).login(email)
+        with other.client.session_transaction() as session:
+            session["draft"] = token  # a forged cookie naming someone else's draft
+        assert "Northwind" not in other.open().text
+        assert other.client.get("/customers/new/users").headers["Location"] == "/customers/new"
+        other.open()
+        other.continue_(company="Mine Now", ein="")  # a new draft of their own, not an overwrite
+    assert stored_drafts(app)[0].data["details"]["company"] == "Northwind Dental"
+    assert 'value="Northwind Dental"' in flow.open().text
+
+
+def test_an_expired_draft_is_ignored_and_the_worker_deletes_it(app, flow):
+    flow.to_users()
     with app.app_context():
-        assert db.session.scalar(select(func.count(CustomerUser.id))) == 50
-    with redis_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    store.flushdb()
-    store.close()
+        db.session.execute(update(StoredDraft).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert 'value="Northwind Dental"' not in flow.open().text
+    with app.app_context():
+        assert delete_expired("test", lambda: False) == "drafts: deleted 1 expired"
+    assert stored_drafts(app) == []
+
+
+def test_create_customer_and_cancel_delete_the_draft(app, flow):
+    flow.to_users()
+    flow.users([("Ann", "ann@example.com")], "create")
+    assert stored_drafts(app) == [] and "draft" not in session_of(app, flow.client)
+    flow.to_users(company="Second Co", ein="")
+    flow.users([("Ann", "ann@example.com")], "cancel")
+    assert stored_drafts(app) == []

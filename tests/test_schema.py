@@ -84,11 +84,27 @@ def test_db_upgrade_builds_every_table_of_the_models_on_an_empty_database(migrat
     assert again.returncode == 0, again.stderr
 
 
-def test_flask_sessions_table_is_made_by_flask_session_not_by_the_migrations(migrated):
-    _, engine = migrated
-    assert "web_sessions" in inspect(engine).get_table_names()
-    for script in MIGRATIONS.glob("*.py"):
-        assert "web_sessions" not in script.read_text(), script.name
+def test_upgrading_drops_the_server_side_sessions_and_search_text_and_keeps_the_customers(empty_database):
+    assert flask("db", "upgrade", "0004", database_url=empty_database).returncode == 0
+    engine = create_engine(empty_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE web_sessions (id INTEGER PRIMARY KEY, session_id VARCHAR(255))"))
+        conn.execute(text("INSERT INTO partners (id, name, created_at) VALUES (1, 'Acme', '2026-01-01')"))
+        conn.execute(text(
+            "INSERT INTO customers (id, partner_id, company, address, city, state, postal_code, country,"
+            " created_at, company_sort, company_key, search_text, version, archived_at)"
+            " VALUES (7, 1, 'Harbor', 'x', 'x', 'TX', '78701', 'US', '2026-01-01', 'harbor', 'harbor', 'harbor',"
+            " 1, '2026-02-01')"))
+    result = flask("db", "upgrade", database_url=empty_database)
+    assert result.returncode == 0, result.stderr
+    schema = inspect(engine)
+    assert "web_sessions" not in schema.get_table_names() and "customer_drafts" in schema.get_table_names()
+    assert "search_text" not in {c["name"] for c in schema.get_columns("customers")}
+    assert "ix_customers_partner_archived_sort" in {i["name"] for i in schema.get_indexes("customers")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, company FROM customers")).all() == [(7, "Harbor")]
+    engine.dispose()
+    assert flask("db", "downgrade", "0004", database_url=empty_database).returncode == 0
 
 
 def _customer(partner, **values):
@@ -123,8 +139,8 @@ def test_the_rules_hold_in_a_database_built_by_db_upgrade(migrated):
         with pytest.raises(IntegrityError):
             session.execute(text(
                 "INSERT INTO customers (partner_id, company, address, city, state, postal_code, country,"
-                " created_at, company_sort, company_key, search_text)"
-                " VALUES (:p, NULL, 'x', 'x', 'TX', '78701', 'US', CURRENT_TIMESTAMP, '', '', '')"), {"p": a.id})
+                " created_at, company_sort, company_key)"
+                " VALUES (:p, NULL, 'x', 'x', 'TX', '78701', 'US', CURRENT_TIMESTAMP, '', '')"), {"p": a.id})
         session.rollback()
 
 
@@ -180,8 +196,8 @@ def test_required_columns_are_not_null_in_the_schema(app, two_partners, column):
               "country": "'US'", column: "NULL"}
     with pytest.raises(IntegrityError):
         db.session.execute(text(
-            f"INSERT INTO customers (partner_id, {', '.join(values)}, created_at, company_sort, company_key,"  # noqa: S608
-            f" search_text) VALUES (:p, {', '.join(values.values())}, CURRENT_TIMESTAMP, '', '', '')"), {"p": a.id})
+            f"INSERT INTO customers (partner_id, {', '.join(values)}, created_at, company_sort,"  # noqa: S608
+            f" company_key) VALUES (:p, {', '.join(values.values())}, CURRENT_TIMESTAMP, '', '')"), {"p": a.id})
 
 
 def test_a_customer_belongs_to_a_partner_that_exists(app, two_partners):

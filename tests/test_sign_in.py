@@ -1,14 +1,16 @@
 """Signing in and out, for staff and the portal: timing, failure limits, session epochs,
 one portal login per email across partners."""
 
+import re
 import secrets
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, update
 from test_portal import GOOD_PASSWORD, create_customer, emails_to, link_in, open_link, portal_login, set_password
 
 import models.login
-from conftest import PASSWORD, Auth, csrf_token
+import sign_in
+from conftest import PASSWORD, Auth, csrf_token, statements
 from extensions import db
 from models import Customer, CustomerUser, PortalAccount, StaffUser
 from services import portal_access
@@ -240,6 +242,72 @@ def test_changing_a_logins_email_or_password_raises_its_epoch(app, partner):
         staff.email = staff.email  # the same: nothing ends
         db.session.commit()
         assert staff.session_epoch == before + 2
+
+
+# -- the signed-in principal, kept per worker for 5 seconds --------------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The principal cache's clock, moved on by hand: [now]."""
+    now = [1000.0]
+    monkeypatch.setattr(sign_in, "clock", lambda: now[0])
+    return now
+
+
+def login_statements(app, client, url="/customers") -> list[str]:
+    """The statements a request ran that read a login's table."""
+    with statements(app) as seen:
+        assert client.get(url).status_code == 200
+    return [s for s in seen if re.search(r"\b(staff_users|portal_accounts)\b", s)]
+
+
+def test_the_login_costs_one_query_with_its_partner_then_none_for_five_seconds(app, signed_in, clock):
+    first = login_statements(app, signed_in)
+    assert len(first) == 1 and re.search(r"\bJOIN partners\b", first[0]), first
+    clock[0] += 4.9
+    assert login_statements(app, signed_in) == []
+    clock[0] += 0.1
+    assert len(login_statements(app, signed_in)) == 1
+
+
+def test_the_portal_login_goes_through_the_same_cache(app, logins, client, clock):
+    assert portal_login(client, "active@example.com").status_code == 303
+    assert len(login_statements(app, client, "/portal")) == 1
+    assert login_statements(app, client, "/portal") == []
+
+
+def raise_epoch_elsewhere(app, staff_id: int) -> None:
+    """Another worker's sign-out: a write this worker's session never sees."""
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(update(StaffUser).where(StaffUser.id == staff_id)
+                     .values(session_epoch=StaffUser.session_epoch + 1))
+
+
+def test_an_epoch_raised_by_another_worker_ends_the_session_within_five_seconds(app, signed_in, partner, clock):
+    assert signed_in.get("/customers").status_code == 200
+    raise_epoch_elsewhere(app, partner.id)
+    clock[0] += 4.9
+    assert signed_in.get("/customers").status_code == 200  # this worker read the login 4.9 s ago
+    clock[0] += 0.1
+    response = signed_in.get("/customers")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_epoch_raised_in_this_worker_ends_the_session_at_once(app, signed_in, partner, clock):
+    assert signed_in.get("/customers").status_code == 200
+    with app.app_context():
+        db.session.get(StaffUser, partner.id).set_password("another long password")
+        db.session.commit()
+    assert signed_in.get("/customers").status_code == 302
+
+
+def test_a_rolled_back_epoch_change_ends_nothing(app, signed_in, partner, clock):
+    assert signed_in.get("/customers").status_code == 200
+    with app.app_context():
+        db.session.get(StaffUser, partner.id).end_sessions()
+        db.session.flush()
+        db.session.rollback()
+    assert login_statements(app, signed_in) == []  # still the cached login, still signed in
 
 
 # -- links ---------------------------------------------------------------------------------
