@@ -85,7 +85,7 @@ def test_db_upgrade_builds_every_table_of_the_models_on_an_empty_database(migrat
 
 
 def test_upgrading_drops_the_server_side_sessions_and_search_text_and_keeps_the_customers(empty_database):
-    assert flask("db", "upgrade", "0004", database_url=empty_database).returncode == 0
+    assert flask("db", "upgrade", "0006", database_url=empty_database).returncode == 0
     engine = create_engine(empty_database.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE web_sessions (id INTEGER PRIMARY KEY, session_id VARCHAR(255))"))
@@ -104,7 +104,7 @@ def test_upgrading_drops_the_server_side_sessions_and_search_text_and_keeps_the_
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id, company FROM customers")).all() == [(7, "Harbor")]
     engine.dispose()
-    assert flask("db", "downgrade", "0004", database_url=empty_database).returncode == 0
+    assert flask("db", "downgrade", "0006", database_url=empty_database).returncode == 0
 
 
 def _customer(partner, **values):
