@@ -276,6 +276,18 @@ def test_a_blur_check_answers_with_the_rows_only_and_still_needs_the_csrf_token(
     assert without.status_code == 400
 
 
+def test_a_blur_check_runs_no_sql_but_the_duplicate_lookup(app, flow):
+    flow.open()
+    flow.check("company", company="Harbor Dental")  # the signed-in principal is in the worker's cache now
+    with statements(app) as company:
+        assert flow.check("company", company="Harbor Dental").status_code == 200
+    assert len(company) == 1, company
+    assert re.search(r"\bFROM customers\b.*\bcompany_key\b", company[0], re.S)
+    with statements(app) as city:  # a field whose rule does not read the database
+        assert flow.check("city", city="Austin").status_code == 200
+    assert city == []
+
+
 def test_duplicate_ein_links_to_the_existing_customer(app, flow):
     flow.to_users()
     flow.users([("Ann", "ann@example.com")], "create")
