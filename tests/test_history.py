@@ -37,8 +37,8 @@ def test_history_tab_shows_who_changed_what_and_when_newest_first(app, signed_in
     assert what == ["Added a tag", "Added a user", "Edited the profile", "Added the customer"]
     assert "Added a tag</strong>: VIP" in html
     assert "Cy &lt;b&gt;Díaz&lt;/b&gt; &lt;cy@example.com&gt;" in html
-    assert re.search(r"City</th>\s*<td>Austin</td>\s*<td>Round Rock</td>", html)
-    assert re.search(r"Email</th>\s*<td>Not given</td>\s*<td>cy@example.com</td>", html)
+    assert re.search(r'City</th>\s*<td[^>]*>Austin</td>\s*<td[^>]*>Round Rock</td>', html)
+    assert re.search(r'Email</th>\s*<td[^>]*>Not given</td>\s*<td[^>]*>cy@example.com</td>', html)
     assert "Dana Park," in html and "Acme IT staff," in html
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z">\w{3} \d+, \d{4} at \d+:\d\d [AP]M UTC</time>', html)
 

@@ -49,9 +49,9 @@ def test_tags_page_lists_tags_with_how_many_customers_carry_them(app, signed_in,
         customer_profile.archive_customer(db.session.get(Customer, ids[0]), staff_id=partner.id)
     html = signed_in.get("/tags").text
     assert re.search(r'<span class="chip tag-purple">VIP</span>', html) and "Top accounts" in html
-    assert re.search(r'href="/customers\?tag=VIP">2<span class="visually-hidden"> customers tagged VIP', html)
+    assert re.search(r'href="/customers\?tag=VIP"[^>]*>2<span class="visually-hidden"> customers tagged VIP', html)
     assert "+1 archived" in html
-    assert 'href="/customers?tag=Unused">0<' in html
+    assert re.search(r'href="/customers\?tag=Unused"[^>]*>0<', html)
 
 
 def test_tags_page_without_tags_invites_to_create_one(signed_in):
@@ -187,7 +187,7 @@ def test_tag_log_lists_changes_to_tags(app, signed_in, partner):
     post(signed_in, f"/tags/{tag}/edit", {"name": "VIPs", "color": "blue"}, page=f"/tags/{tag}/edit")
     html = signed_in.get("/tags/history").text
     assert "Created a tag</strong>: VIP" in html and "Edited a tag</strong>: VIP" in html
-    assert re.search(r"Name</th>\s*<td>VIP</td>\s*<td>VIPs</td>", html)
+    assert re.search(r'Name</th>\s*<td[^>]*>VIP</td>\s*<td[^>]*>VIPs</td>', html)
 
 
 def _luminance(hex_color: str) -> float:
