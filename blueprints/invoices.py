@@ -20,7 +20,7 @@ from blueprints.rows import row_action
 from extensions import db
 from forms import rules, show_error
 from forms.invoice import InvoiceForm, VoidForm
-from models import Customer, Invoice
+from models import Customer, Invoice, Partner
 from request_input import int_value
 from services import invoices as service
 from services.errors import DomainError
@@ -39,8 +39,10 @@ PAGE_SIZE = 25
 TAB_SIZE = 50
 
 
-def _partner():
-    return current_user.partner
+def _partner() -> Partner:
+    """The signed-in partner's row (locale, time zone): the login carries only its name.
+    Read once per request (the session's identity map keeps it)."""
+    return db.session.get(Partner, current_partner_id())
 
 
 def _today() -> date:
