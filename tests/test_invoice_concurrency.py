@@ -23,7 +23,8 @@ def _drafts(app, staff, count: int) -> list[int]:
 def _signed_in_cookie(app, staff) -> tuple[str, str]:
     client = app.test_client()
     Auth(client).login(staff.email)
-    return client.get_cookie("session").value, csrf_token(client.get("/invoices").text)
+    csrf = csrf_token(client.get("/invoices").text)  # the page writes the CSRF secret into the cookie
+    return client.get_cookie("session").value, csrf
 
 
 def _finalize_at_once(app, posts: list[tuple[str, str, int]]) -> list[int]:
