@@ -5,6 +5,7 @@ from sqlalchemy import event
 
 from config import load_config
 from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle
+from payments import gateway_for
 from request_input import install_request_input
 
 
@@ -13,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    gateway_for(app)  # a payment gateway that cannot run stops the app here, like any ConfigError
     install_request_input(app)
     db.init_app(app)
     with app.app_context():

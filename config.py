@@ -92,6 +92,8 @@ def load_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "billing@localhost"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "").strip() or str(instance / "mail"),
         # seed-demo keeps the demo logins here so they survive a restart (development only).
+        # Which payment processor: "sandbox" (test mode, the default) or "stripe" (payments/__init__.py).
+        "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "").strip().lower() or "sandbox",
         "DEMO_LOGIN_FILE": str(instance / "demo-login.txt") if app_env == "development" else None,
     }
     if production:

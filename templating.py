@@ -11,10 +11,11 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 
 from forms.rules import COUNTRY_NAMES
 from money import format_money, plain_decimal
+from payments import gateway_for
 from services import history
 
 
@@ -54,6 +55,11 @@ def history_field(name: str) -> str:
     return history.FIELD_LABELS.get(name, name)
 
 
+def payments_test_mode() -> bool:
+    """True while the gateway moves no real money: base.html then shows the TEST MODE banner."""
+    return gateway_for(current_app).test_mode
+
+
 def install_template_helpers(app: Flask) -> None:
     from web import is_partial  # web.py calls this function
 
@@ -72,6 +78,7 @@ def install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         static_url=static_url,
         is_partial=is_partial,
+        payments_test_mode=payments_test_mode,
         history_action=history_action,
         history_field=history_field,
         history_value=history.display_value,

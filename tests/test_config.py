@@ -217,3 +217,21 @@ def test_the_sign_in_page_hides_the_password_and_never_sends_it_back(client, par
     assert "my secret attempt" not in response.text
     assert re.search(r'<input[^>]*id="password"[^>]*type="password"', response.text)
     assert re.search(r'<input[^>]*id="email"[^>]*type="email"[^>]*value="owner@acme-it.example.com"', response.text)
+
+
+def test_the_payment_gateway_is_the_sandbox_unless_configured(clean_env, tmp_path):
+    clean_env.delenv("PAYMENT_GATEWAY", raising=False)
+    assert load_config(str(tmp_path))["PAYMENT_GATEWAY"] == "sandbox"
+    clean_env.setenv("PAYMENT_GATEWAY", " Stripe ")
+    assert load_config(str(tmp_path))["PAYMENT_GATEWAY"] == "stripe"
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("stripe", "PAYMENT_GATEWAY=stripe is not built yet"),
+    ("paypal", "PAYMENT_GATEWAY must be one of sandbox, stripe, not 'paypal'"),
+])
+def test_a_payment_gateway_that_cannot_run_stops_the_app_at_start(tmp_path, name, message):
+    from app import create_app
+
+    with pytest.raises(ConfigError, match=message):
+        create_app({"PAYMENT_GATEWAY": name, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pay.sqlite3'}"})
