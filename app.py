@@ -7,6 +7,7 @@ from config import load_config
 from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle
 from payments import gateway_for
 from request_input import install_request_input
+from unit_of_work import read_outside_transactions
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    app.before_request(read_outside_transactions)
 
     from blueprints import register_blueprints
     from cli import register_cli

@@ -7,6 +7,9 @@ all of it back. An IntegrityError met there (a concurrent request took the same 
 email or tag name first) becomes the DomainError registered for its constraint
 (services.errors.raised_for), or a Conflict: the one place that turns a constraint into a
 field's message.
+
+On PostgreSQL a request reads outside any transaction (read_outside_transactions); a unit of
+work still opens one for everything it does.
 """
 
 import logging
@@ -16,6 +19,7 @@ from contextlib import ContextDecorator
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from extensions import db
 from services.errors import CONSTRAINTS, Conflict, DomainError
@@ -24,6 +28,21 @@ log = logging.getLogger(__name__)
 
 _DEPTH = "unit_of_work_depth"
 _WROTE = "unit_of_work_wrote"
+_READS_OUTSIDE = "reads_outside_transactions"  # db.session.info: this request's reads autocommit
+_FLIPPED = "autocommit_for_reads"  # a pooled connection's info: set back at checkin
+
+
+def read_outside_transactions() -> None:
+    """A request's hook (PostgreSQL): what it runs outside a unit of work runs without a
+    transaction (psycopg in autocommit), so a read-only request sends no BEGIN and no
+    ROLLBACK, and psycopg's prepared statements (which a ROLLBACK throws away) survive from
+    one request to the next. A unit of work still opens one transaction for all it does."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.info[_READS_OUTSIDE] = True
+
+
+def _dbapi_connection():
+    return db.session.connection().connection.dbapi_connection
 
 
 class unit_of_work(ContextDecorator):  # noqa: N801 - reads as a statement: `with unit_of_work():`
@@ -35,13 +54,27 @@ class unit_of_work(ContextDecorator):  # noqa: N801 - reads as a statement: `wit
         info[_DEPTH] = info.get(_DEPTH, 0) + 1
         if info[_DEPTH] == 1:
             info[_WROTE] = False
+            if info.get(_READS_OUTSIDE):
+                # psycopg begins a transaction at the unit's first statement, as it always did.
+                try:
+                    _dbapi_connection().autocommit = False
+                except BaseException:  # the database is down: no unit was entered
+                    info[_DEPTH] = 0
+                    raise
         return self
 
     def __exit__(self, kind, error, _traceback) -> bool:
         session = db.session
-        session.info[_DEPTH] -= 1
-        if session.info[_DEPTH]:
+        if session.info[_DEPTH] > 1:
+            session.info[_DEPTH] -= 1
             return False  # the outer unit decides
+        try:
+            return self._end(session, error)
+        finally:
+            session.info[_DEPTH] = 0  # the last flush and the commit were still inside the unit
+
+    @staticmethod
+    def _end(session, error) -> bool:
         try:
             if error is None:
                 session.flush()  # a constraint met here is still this unit's to report
@@ -65,6 +98,33 @@ class unit_of_work(ContextDecorator):  # noqa: N801 - reads as a statement: `wit
         return False
 
 
+@event.listens_for(Session, "after_begin")
+def _reads_autocommit(session, _transaction, connection) -> None:
+    if session.info.get(_READS_OUTSIDE) and not session.info.get(_DEPTH):
+        pooled = connection.connection
+        pooled.dbapi_connection.autocommit = True
+        pooled.info[_FLIPPED] = True
+
+
+@event.listens_for(Pool, "checkin")
+def _transactions_again(dbapi_connection, record) -> None:
+    # The pool hands connections out as it made them (the CLI and the worker use transactions).
+    if record.info.pop(_FLIPPED, False) and dbapi_connection is not None:
+        dbapi_connection.autocommit = False
+
+
+def _outside_a_unit(session) -> bool:
+    return bool(session.info.get(_READS_OUTSIDE)) and not session.info.get(_DEPTH)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_outside_a_unit(session, _context, _instances) -> None:
+    # Outside a unit of work a write would commit at once, alone: it must be inside one.
+    if _outside_a_unit(session) and (session.new or session.deleted or any(
+            session.is_modified(obj) for obj in session.dirty)):
+        raise RuntimeError("a write outside a unit of work")
+
+
 @event.listens_for(Session, "after_flush")
 def _flushed(session, _context) -> None:
     session.info[_WROTE] = True
@@ -73,6 +133,8 @@ def _flushed(session, _context) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state) -> None:
     if state.is_insert or state.is_update or state.is_delete:
+        if _outside_a_unit(state.session):
+            raise RuntimeError("a write outside a unit of work")
         state.session.info[_WROTE] = True
 
 

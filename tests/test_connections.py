@@ -1,12 +1,19 @@
-"""Pooled connections: no ping at every checkout, only after a connection sat idle."""
+"""Pooled connections: no ping at every checkout, only after a connection sat idle; on
+PostgreSQL, reads outside a transaction and each unit of work one transaction."""
+
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 import extensions
+from conftest import csrf_token
 from extensions import db
+from models import Partner
+from unit_of_work import read_outside_transactions, unit_of_work
 
 
 @pytest.fixture
@@ -57,3 +64,60 @@ def test_the_ping_leaves_no_transaction_open(pooled, monkeypatch):
         dbapi = conn.connection.dbapi_connection
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
         assert dbapi.autocommit is False
+
+
+# -- reads outside transactions (PostgreSQL) -----------------------------------------
+
+@pytest.fixture
+def postgresql(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite reads in its own way")
+
+
+@contextmanager
+def transaction_states(app):
+    """For each statement run inside the block: (statement, autocommit, in a transaction)."""
+    seen = []
+
+    def record(conn, _cursor, statement, *_rest):
+        dbapi = conn.connection.dbapi_connection
+        seen.append((statement, dbapi.autocommit, dbapi.info.transaction_status != TransactionStatus.IDLE))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_read_only_request_opens_no_transaction(app, postgresql, signed_in):
+    signed_in.get("/customers")
+    with transaction_states(app) as seen:
+        assert signed_in.get("/customers?q=harbor").status_code == 200
+        assert signed_in.get("/customers/new").status_code == 200
+    assert seen and all(autocommit and not in_transaction for _, autocommit, in_transaction in seen), seen
+
+
+def test_a_unit_of_work_is_one_transaction_and_the_pool_gets_its_connections_back_as_they_were(
+        app, postgresql, signed_in):
+    token = csrf_token(signed_in.get("/customers").text)
+    with transaction_states(app) as seen:
+        assert signed_in.post("/logout", data={"csrf_token": token}).status_code == 303
+    writes = [s for s in seen if s[0].startswith("UPDATE staff_users")]
+    assert writes and all(not autocommit for _, autocommit, _ in writes)
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False
+
+
+def test_a_write_outside_a_unit_of_work_is_refused_before_it_is_made(app, postgresql):
+    with app.test_request_context():
+        read_outside_transactions()
+        db.session.add(Partner(name="outside"))
+        with pytest.raises(RuntimeError, match="outside a unit of work"):
+            db.session.flush()
+        db.session.rollback()
+        with unit_of_work():
+            db.session.add(Partner(name="inside"))
+        assert db.session.scalar(select(Partner.name)) == "inside"

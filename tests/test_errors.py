@@ -129,8 +129,11 @@ def test_a_crash_shows_the_500_page_without_a_traceback_and_saves_nothing(app, c
     assert half_written(app) == 0
 
 
-def test_the_crash_check_would_see_a_forgotten_rollback(app, crash_env):
+def test_the_crash_check_would_see_a_forgotten_rollback(app, crash_env, database_url):
     """The test above can fail: without the handler's rollback, a later commit saves the row."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL refuses the crash's write outside a unit of work before it is made "
+                    "(tests/test_connections.py): there is nothing for the handler to roll back")
     run_fresh_app(CRASH, "--without-rollback", **crash_env)
     assert half_written(app) > 0
 
