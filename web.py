@@ -124,6 +124,9 @@ def _rate_limits_where_declared(app: Flask) -> None:
     time; it is dropped while no limit of those kinds exists. The after_request (failures
     deducted, headers) and teardown hooks stay."""
     manager = limiter.limit_manager
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:  # RATELIMIT_ENABLED=0: Flask-Limiter added none
+        return
     if not (manager.default_limits or manager.application_limits or manager._blueprint_limits
             or limiter._meta_limits):
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
+        hooks.remove(limiter._check_request_limit)

@@ -235,3 +235,13 @@ def test_a_payment_gateway_that_cannot_run_stops_the_app_at_start(tmp_path, name
 
     with pytest.raises(ConfigError, match=message):
         create_app({"PAYMENT_GATEWAY": name, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pay.sqlite3'}"})
+
+
+def test_rate_limits_turned_off_still_start_the_app_and_sign_in(tmp_path):
+    # RATELIMIT_ENABLED=0 (the benchmark's profiler, a test rig): Flask-Limiter adds no hooks, and
+    # the app must not trip over the hook it would otherwise drop.
+    answer = run_fresh_app("""
+        page = client.get("/login")
+        report({"status": page.status_code, "limits": app.config["RATELIMIT_ENABLED"]})
+    """, RATELIMIT_ENABLED="0", APP_ENV="test", DATABASE_URL=f"sqlite:///{tmp_path / 'off.sqlite3'}")
+    assert answer == {"status": 200, "limits": False}
