@@ -180,7 +180,9 @@ def load_login(user_id: str) -> Principal | None:
         return None
     cache, now = _principals(), clock()
     cached = cache.get(user_id)
-    if cached is not None and now - cached[0] < PRINCIPAL_SECONDS:
+    # A session whose epoch is not the cached one is read again: its login may have signed
+    # out and in again through another worker since (a newer epoch), or ended (an older one).
+    if cached is not None and now - cached[0] < PRINCIPAL_SECONDS and session.get(EPOCH) == cached[1].epoch:
         principal = cached[1]
     else:
         row = db.session.execute(principal_type.query(number)).first()

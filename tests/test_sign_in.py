@@ -293,6 +293,20 @@ def test_an_epoch_raised_by_another_worker_ends_the_session_within_five_seconds(
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
+def test_signing_in_again_through_another_worker_is_not_undone_by_this_ones_cache(app, signed_in, partner, clock):
+    # Sign out and in again elsewhere within 5 s: this worker's cached epoch is the old one,
+    # the new session's is the new one; the person stays signed in, and the old cookie is dead.
+    client = signed_in
+    assert client.get("/customers").status_code == 200
+    old_cookie = client.get_cookie("session").value
+    raise_epoch_elsewhere(app, partner.id)
+    with client.session_transaction() as cookie:
+        cookie[sign_in.EPOCH] += 1  # what the other worker's sign-in wrote
+    assert client.get("/customers").status_code == 200
+    client.set_cookie("session", old_cookie)
+    assert client.get("/customers").status_code == 302
+
+
 def test_an_epoch_raised_in_this_worker_ends_the_session_at_once(app, signed_in, partner, clock):
     assert signed_in.get("/customers").status_code == 200
     with app.app_context():
