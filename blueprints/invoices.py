@@ -323,5 +323,5 @@ def _tab_context(customer: Customer) -> dict:
 
 
 register_tab(bp, "invoices", "Invoices", "/customers/<int:customer_id>/invoices", "invoices/_tab.html",
-             order=20, context=_tab_context)
+             order=30, context=_tab_context)
 

@@ -144,20 +144,20 @@ from flask import Blueprint
 from jinja2 import ChoiceLoader, DictLoader
 from blueprints.customer_page.shell import register_tab
 
-bp = Blueprint("invoices", __name__)
-register_tab(bp, "invoices", "Invoices", "/customers/<int:customer_id>/invoices", "invoices/_tab.html",
-             order=30, context=lambda customer: {"open_invoices": 0})
+bp = Blueprint("notes", __name__)
+register_tab(bp, "notes", "Notes", "/customers/<int:customer_id>/notes", "notes/_tab.html",
+             order=50, context=lambda customer: {"open_notes": 0})
 app.register_blueprint(bp)
 app.jinja_env.loader = ChoiceLoader([
-    DictLoader({"invoices/_tab.html": '<p id="invoices-panel">{{ open_invoices }} open invoices</p>'}),
+    DictLoader({"notes/_tab.html": '<p id="notes-panel">{{ open_notes }} open notes</p>'}),
     app.jinja_env.loader,
 ])
 customer_id, email, password = sys.argv[1:]
 page = client.get("/login").text
 token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-tab = client.get(f"/customers/{customer_id}/invoices")
-partial = client.get(f"/customers/{customer_id}/invoices", headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+tab = client.get(f"/customers/{customer_id}/notes")
+partial = client.get(f"/customers/{customer_id}/notes", headers={"HX-Request": "true", "HX-Request-Type": "partial"})
 report({"status": tab.status_code, "page": tab.text, "partial": partial.text})
 """
 
@@ -167,9 +167,9 @@ def test_another_blueprint_adds_a_customer_tab_with_one_entry_and_one_template(a
     answer = run_fresh_app(ADD_A_TAB, str(customer_id), partner.email, PASSWORD, DATABASE_URL=database_url)
     assert answer["status"] == 200
     page = answer["page"]
-    assert '<p id="invoices-panel">0 open invoices</p>' in page
-    assert "<title>Invoices: Northwind Dental · Receivables</title>" in page
+    assert '<p id="notes-panel">0 open notes</p>' in page
+    assert "<title>Notes: Northwind Dental · Receivables</title>" in page
     tabs = re.findall(r'id="tab-(\w+)"', page)
-    assert tabs == ["profile", "users", "invoices", "history"]
-    assert re.search(rf'href="/customers/{customer_id}/invoices" id="tab-invoices" aria-current="page"', page)
-    assert answer["partial"].count('id="invoices-panel"') == 1 and "<html" not in answer["partial"]
+    assert tabs == ["profile", "users", "invoices", "notes", "history"]
+    assert re.search(rf'href="/customers/{customer_id}/notes" id="tab-notes" aria-current="page"', page)
+    assert answer["partial"].count('id="notes-panel"') == 1 and "<html" not in answer["partial"]
