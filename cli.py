@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, text
 
 from extensions import db
 from keys import email_key
-from models import Customer, CustomerUser, Partner, StaffUser, Tag, customer_tags
+from models import Customer, CustomerUser, Invoice, Partner, StaffUser, Tag, customer_tags
 from models.customer import derived_columns
 from services import search
 from unit_of_work import unit_of_work
@@ -79,7 +79,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--password", default=None,
                   help="Default: the one kept in instance/demo-login.txt (development), else a new random one.")
     @click.option("--only-if-new", is_flag=True, help="Add no customers if the demo partner exists.")
-    def seed_demo(count: int, email: str, password: str | None, only_if_new: bool) -> None:
+    @click.option("--invoices", "invoice_count", default=None, type=click.IntRange(0),
+                  help="Invoices to add, in every state, over the last 120 days. Default: 3 per customer "
+                       "(at most 2,000) when the demo partner has none yet.")
+    def seed_demo(count: int, email: str, password: str | None, only_if_new: bool, invoice_count: int | None) -> None:
         """Make (or add to) a demo partner with realistic customers and a portal user."""
         email = _valid_email(email)
         saved = _saved_logins()
@@ -95,6 +98,7 @@ def register_cli(app: Flask) -> None:
             if found and only_if_new:
                 count = 0
             total = _add_demo_customers(staff, count)
+            invoices = _add_demo_invoices(staff, total, invoice_count)
             portal_login = _demo_portal_login(staff.partner_id, saved)
         logins = {"partner": (email, password)}
         if portal_login:
@@ -105,6 +109,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"The demo data is already there: {total} customers.")
         else:
             click.echo(f"Demo partner {DEMO_PARTNER!r}: added {count} customers ({total} in all).")
+        if invoices[0]:
+            click.echo(f"Added {invoices[0]} invoices ({invoices[1]} in all).")
         click.echo(f"Sign in as {email} with password {password}")
         if portal_login:
             portal_url = f"{current_app.config['BASE_URL']}/portal/login"
@@ -173,6 +179,17 @@ def _insert_demo_batch(batch: list[dict], partner_id: int, staff_id: int, tag_id
                "tag_id": tag_ids[name]} for c in batch for name in c["tags"]]
     if tagged:
         db.session.execute(insert(customer_tags), tagged)
+
+
+def _add_demo_invoices(staff: StaffUser, customers: int, asked: int | None) -> tuple[int, int]:
+    """(added, in all): `asked` invoices, or by default a few per customer when there are none yet."""
+    from demo_invoices import DEFAULT_MOST, DEFAULT_PER_CUSTOMER, add_demo_invoices
+    from services.invoices import partner_today
+
+    had = db.session.scalar(select(func.count(Invoice.id)).where(Invoice.partner_id == staff.partner_id))
+    count = asked if asked is not None else (0 if had else min(customers * DEFAULT_PER_CUSTOMER, DEFAULT_MOST))
+    total = add_demo_invoices(staff.partner_id, staff.id, count, partner_today(staff.partner))
+    return total - had, total
 
 
 def _demo_portal_login(partner_id: int, saved: dict[str, tuple[str, str]]) -> tuple[str, str] | None:

@@ -29,7 +29,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import func, or_, select, update
 
 from extensions import db
-from models import DeliveryAttempt, OutboxEmail
+from models import DeliveryAttempt, OutboxAttachment, OutboxEmail
 from models._time import utcnow
 from models.outbox import SUBJECT_MAX
 from services.errors import DomainError
@@ -67,25 +67,36 @@ def message_domain() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
-def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None) -> OutboxEmail:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf"
+    content: bytes
+
+
+def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None,
+                attachments: tuple[Attachment, ...] = ()) -> OutboxEmail:
     """Add an email to the outbox and flush. Never commits: it goes out only if the caller's
     transaction commits. `ref` is the caller's handle for latest_status(), e.g. "invite:42".
-    A header value that delivery could not build raises UnsendableHeader now, not at delivery."""
+    A header value that delivery could not build raises UnsendableHeader now, not at delivery.
+    Attachments are stored with the email now, so every attempt sends the same bytes."""
     check_headers({"from": current_app.config["MAIL_DEFAULT_SENDER"], "to": to, "subject": subject})
     if len(subject) > SUBJECT_MAX:
         raise UnsendableHeader("subject", f"cannot be longer than {SUBJECT_MAX} characters")
     email = OutboxEmail(to_address=to, subject=subject, text_body=text, html_body=html, ref=ref,
                         message_id=make_msgid(domain=message_domain()),
-                        status="queued", attempts=0, next_attempt_at=utcnow())
+                        status="queued", attempts=0, next_attempt_at=utcnow(),
+                        attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type,
+                                                      content=a.content) for a in attachments])
     db.session.add(email)
     db.session.flush()
     return email
 
 
 def queue_templated_email(template: str, *, to: str, subject: str, ref: str | None = None,
-                          **context) -> OutboxEmail:
+                          attachments: tuple[Attachment, ...] = (), **context) -> OutboxEmail:
     """queue_email() with both bodies drawn from templates/email/<template>.txt and .html."""
-    return queue_email(to=to, subject=subject, ref=ref,
+    return queue_email(to=to, subject=subject, ref=ref, attachments=attachments,
                        text=render_template(f"email/{template}.txt", **context),
                        html=render_template(f"email/{template}.html", **context))
 
@@ -144,6 +155,9 @@ def build_message(email: OutboxEmail) -> EmailMessage:
     message["Message-ID"] = email.message_id
     message.set_content(email.text_body)
     message.add_alternative(email.html_body, subtype="html")
+    for attachment in email.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message
 
 

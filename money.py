@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
-from babel.numbers import format_currency
+from babel.numbers import format_compact_currency, format_currency
 
 # Both currencies we bill in have two decimal places (ISO 4217 exponent 2).
 CURRENCY_BY_COUNTRY = {"US": "USD", "CA": "CAD"}
@@ -87,6 +87,11 @@ def to_units(cents: int) -> Decimal:
 def format_money(cents: int, currency: str, locale: str = "en_US") -> str:
     """"$4,062.18" (en_US, USD), "CA$4,062.18" (en_US, CAD), "4 062,18 $" (fr_CA, CAD)."""
     return format_currency(to_units(cents), currency, locale=locale)
+
+
+def format_money_short(cents: int, currency: str, locale: str = "en_US") -> str:
+    """"$5.9K", "CA$1.2M": for a chart's labels, where the exact figure is a link away."""
+    return format_compact_currency(to_units(cents), currency, locale=locale, fraction_digits=1)
 
 
 def plain_amount(cents: int) -> str:

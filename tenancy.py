@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from extensions import db
-from models import Customer
+from models import Customer, Partner
 
 M = TypeVar("M")
 
@@ -22,6 +22,11 @@ M = TypeVar("M")
 def current_partner_id() -> int:
     """The signed-in staff login's partner (views only: require_staff has run)."""
     return current_user.partner_id
+
+
+def current_partner() -> Partner:
+    """The signed-in staff login's partner row: its settings (time zone, locale, legal name)."""
+    return db.session.get(Partner, current_partner_id())
 
 
 def scoped(model: type[M], partner_id: int, *columns) -> Select:

@@ -10,6 +10,7 @@ from services import staff_access
 from sign_in import StaffPrincipal, failure_limits, sign_in_page, sign_out
 
 bp = Blueprint("auth", __name__)
+HOME = "overview.index"  # where a signed-in partner lands
 
 PASSWORD_PAGES = PasswordPages(
     name="staff", links=StaffLink, layout="auth/_card.html",
@@ -23,15 +24,15 @@ add_password_routes(bp, PASSWORD_PAGES)  # /forgot-password, /reset/<token> to /
 
 @bp.route("/")
 def home():
-    return redirect(url_for("customers.index"))
+    return redirect(url_for(HOME))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @failure_limits("signin")
 def login():
     if current_user.is_authenticated and isinstance(current_user._get_current_object(), StaffPrincipal):
-        return redirect(url_for("customers.index"))
-    return sign_in_page(StaffUser, SignInForm(), "auth/login.html", url_for("customers.index"))
+        return redirect(url_for(HOME))
+    return sign_in_page(StaffUser, SignInForm(), "auth/login.html", url_for(HOME))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -22,11 +22,12 @@ from forms import rules, show_error
 from forms.invoice import InvoiceForm, VoidForm
 from models import Customer, Invoice, Partner
 from request_input import int_value
+from services import invoice_sending
 from services import invoices as service
 from services.errors import DomainError
 from services.paging import keyset_page
 from services.tags import TagFilter, partner_tags
-from tenancy import current_partner_id, get_customer_or_404, get_or_404, scoped
+from tenancy import current_partner, current_partner_id, get_customer_or_404, get_or_404, scoped
 from unit_of_work import unit_of_work
 
 bp = Blueprint("invoices", __name__)
@@ -42,7 +43,7 @@ TAB_SIZE = 50
 def _partner() -> Partner:
     """The signed-in partner's row (locale, time zone): the login carries only its name.
     Read once per request (the session's identity map keeps it)."""
-    return db.session.get(Partner, current_partner_id())
+    return current_partner()
 
 
 def _today() -> date:
@@ -190,7 +191,7 @@ def show(invoice_id: int, *, status: int = 200, void_form: VoidForm | None = Non
     return render_template(
         "invoices/show.html", invoice=invoice, customer=customer, today=_today(),
         shown_status=service.display_status(invoice, _today()), partner=_partner(),
-        void_form=void_form or VoidForm(formdata=None), failed=status >= 400,
+        void_form=void_form or VoidForm(formdata=None), failed=status >= 400, sends=invoice_sending.sends(invoice),
     ), status
 
 

@@ -1,6 +1,8 @@
 """The customer portal: its own sign-in, set-password and reset links, and the company's home."""
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
 
@@ -9,7 +11,7 @@ from forms.portal import ChooseCompanyForm, PortalSignInForm
 from models import AccessToken, Customer, CustomerUser, PortalAccount
 from models._time import utcnow
 from password_pages import PasswordPages, add_password_routes
-from services import portal_access
+from services import portal_access, portal_invoices
 from sign_in import PortalPrincipal, failure_limits, sign_in_page, sign_out
 from unit_of_work import unit_of_work
 
@@ -33,10 +35,10 @@ def _portal_account() -> PortalPrincipal | None:
     return user if isinstance(user, PortalPrincipal) else None
 
 
-def _require_account():
+def require_account():
     account = _portal_account()
     if account is None:
-        return None, redirect(url_for(".login", next=request.full_path.rstrip("?")))
+        return None, redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
     return account, None
 
 
@@ -58,7 +60,7 @@ def logout():
 
 # -- the company's home ----------------------------------------------------------
 
-def _memberships(account: PortalPrincipal) -> list[CustomerUser]:
+def memberships_of(account: PortalPrincipal) -> list[CustomerUser]:
     """The login's companies, at every partner that invited it."""
     return db.session.scalars(
         select(CustomerUser).join(Customer)
@@ -82,37 +84,61 @@ def _record_seen(membership: CustomerUser) -> None:
         )
 
 
-@bp.get("")
-def home():
-    account, redirect_ = _require_account()
+@dataclass(frozen=True)
+class InView:
+    """The signed-in portal login, its companies and the one chosen (the portal shows its invoices)."""
+
+    account: PortalPrincipal
+    memberships: list[CustomerUser]
+    membership: CustomerUser
+
+
+def company_in_view() -> tuple[InView | None, Response | str | None]:
+    """(what the portal shows, None), or (None, the answer to give instead): sign in, no
+    access, or choose among several companies."""
+    account, redirect_ = require_account()
     if redirect_:
-        return redirect_
-    memberships = _memberships(account)
+        return None, redirect_
+    memberships = memberships_of(account)
     if not memberships:
-        return render_template("portal/no_access.html", account=account)
+        return None, render_template("portal/no_access.html", account=account)
     chosen = session.get(CHOSEN)
     membership = next((m for m in memberships if m.customer_id == chosen), None)
     if membership is None:
         if len(memberships) > 1:
-            return redirect(url_for(".choose"))
+            return None, redirect(url_for("portal.choose"))
         membership = memberships[0]
-    page = render_template("portal/home.html", account=account, customer=membership.customer,
-                           several=len(memberships) > 1)
-    _record_seen(membership)
+    return InView(account, memberships, membership), None
+
+
+def choose_company(customer_id: int) -> None:
+    """The portal now shows this company (one of the login's: the caller checked)."""
+    session[CHOSEN] = customer_id
+
+
+@bp.get("")
+def home():
+    view, answer = company_in_view()
+    if answer is not None:
+        return answer
+    customer = view.membership.customer
+    page = render_template("portal/home.html", account=view.account, customer=customer,
+                           several=len(view.memberships) > 1, invoices=portal_invoices.summary(customer))
+    _record_seen(view.membership)
     return page
 
 
 @bp.route("/choose", methods=["GET", "POST"])
 def choose():
-    account, redirect_ = _require_account()
+    account, redirect_ = require_account()
     if redirect_:
         return redirect_
-    memberships = _memberships(account)
+    memberships = memberships_of(account)
     form = ChooseCompanyForm()
     if form.validate_on_submit():
         chosen = next((m for m in memberships if str(m.customer_id) == form.customer_id.data), None)
         if chosen is None:
             abort(404)
-        session[CHOSEN] = chosen.customer_id
+        choose_company(chosen.customer_id)
         return redirect(url_for(".home"), code=303)
     return render_template("portal/choose.html", memberships=memberships, form=form)

@@ -4,13 +4,14 @@ from models.customer import Customer, CustomerUser, customer_words
 from models.draft import StoredDraft
 from models.history import HistoryEntry
 from models.invoice import Invoice, InvoiceCounter, InvoiceLine
-from models.outbox import DeliveryAttempt, OutboxEmail
+from models.invoice_send import InvoiceSend
+from models.outbox import DeliveryAttempt, OutboxAttachment, OutboxEmail
 from models.partner import Partner, StaffLink, StaffUser
 from models.portal import AccessToken, PortalAccount
 from models.tag import Tag, customer_tags
 
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
-    "InvoiceLine", "OutboxEmail",
+    "InvoiceLine", "InvoiceSend", "OutboxAttachment", "OutboxEmail",
     "Partner", "PortalAccount", "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -44,6 +44,22 @@ class OutboxEmail(db.Model):
     tries: Mapped[list["DeliveryAttempt"]] = relationship(
         order_by="DeliveryAttempt.id", cascade="all, delete-orphan", passive_deletes=True
     )
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with a queued email, stored with it when it is queued (an invoice's PDF):
+    every attempt sends the same bytes, whatever changes after the email was queued."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbox_emails.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))  # "application/pdf"
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DeliveryAttempt(db.Model):

@@ -8,11 +8,11 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
         assert response.headers["Location"].startswith("/login")
 
 
-def test_partner_signs_in_and_lands_on_all_customers(client, partner):
+def test_partner_signs_in_and_lands_on_the_overview(client, partner):
     response = Auth(client).login(partner.email)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/customers"
-    assert "All Customers" in client.get("/customers").text
+    assert response.headers["Location"] == "/overview"
+    assert "Overview" in client.get("/overview").text and "All Customers" in client.get("/overview").text
 
 
 def test_email_is_matched_ignoring_case_and_spaces(client, partner):
@@ -59,7 +59,7 @@ def test_next_parameter_never_redirects_off_site(client, partner):
         "/login?next=//evil.example.com/",
         data={"email": partner.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
-    assert response.headers["Location"] == "/customers"
+    assert response.headers["Location"] == "/overview"
 
 
 def test_ten_failed_sign_ins_for_one_email_are_rate_limited(client, partner):

@@ -91,7 +91,7 @@ def test_user_sets_a_password_from_the_link_and_signs_in_to_the_portal(app, sign
     assert response.status_code == 303 and response.headers["Location"] == "/portal/login"
     assert portal_login(portal_client, "ANN@example.com").status_code == 303
     home = portal_client.get("/portal").text
-    assert "Northwind Dental" in home and "No invoices yet" in home
+    assert "Northwind Dental" in home and "Nothing to pay now" in home
     assert "Bob Ray" in home and "bob@example.com" in home
 
 

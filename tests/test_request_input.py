@@ -24,6 +24,7 @@ READ_ONLY = {
     "customer_page.confirm_archive",
     "customer_page.tag_suggestions", "tags.index", "tags.log", "static", "favicon",
     "invoices.index", "invoices.show", "invoices.invoices", "settings.logo",
+    "invoice_documents.pdf", "overview.index", "portal_invoices.index",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",
 }
@@ -36,7 +37,8 @@ FORM_PAGES = {
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only
 # (tests/test_portal.py: a HEAD records nothing).
-BOOKKEEPING_GETS = {"portal.home"}
+# portal_invoices.show and .pdf record an invoice's first view (tests/test_invoice_documents.py).
+BOOKKEEPING_GETS = {"portal.home", "portal_invoices.show", "portal_invoices.pdf"}
 
 
 def test_every_rule_that_answers_get_is_reviewed_as_read_only(app):
@@ -185,12 +187,12 @@ def test_safe_next_keeps_a_path_on_this_host(target, kept):
 
 @pytest.mark.parametrize("target", ["/%09/evil.com", "/%0a/evil.com", "/x%0a", "/x%0d%0aX:%20y", "%5C%5Cevil.com",
                                     "/%5Cevil.com", "%2F%2Fevil.com", "https:%2F%2Fevil.com", "%20//evil.com"])
-def test_signing_in_with_a_nasty_next_lands_on_all_customers(client, partner, target):
+def test_signing_in_with_a_nasty_next_lands_on_the_overview(client, partner, target):
     page = client.get(f"/login?next={target}")
     response = client.post(f"/login?next={target}", data={
         "email": partner.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/customers"
+    assert response.headers["Location"] == "/overview"
 
 
 def test_a_next_holding_a_nul_byte_is_refused_before_sign_in(client):

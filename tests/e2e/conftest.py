@@ -96,6 +96,15 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def user_page(browser, live_server):
+    """A customer's user's own browser: not the partner's, whose page is signed_in_page."""
+    context, page = new_page(browser, live_server)
+    yield page
+    context.close()
+    assert page.problems == [], "\n".join(page.problems)
+
+
+@pytest.fixture
 def page_no_js(browser, live_server):
     context, page = new_page(browser, live_server, java_script_enabled=False)
     yield page
@@ -107,7 +116,8 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/customers")
+    page.wait_for_url("**/overview")  # the landing page
+    page.goto("/customers")  # where the dashboard's tests start
 
 
 @pytest.fixture

@@ -12,16 +12,20 @@ the checker only. VISITORS puts each list with its sign-in.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from customer_helpers import make_customer, make_tag, tag_customers
+from invoice_helpers import make_invoice
 from playwright.sync_api import expect
 from sqlalchemy import select
 from test_portal import GOOD_PASSWORD, emails_to, link_in
 
 from conftest import PASSWORD
 from extensions import db
-from models import Customer, CustomerUser, PortalAccount
+from models import Customer, CustomerUser, Invoice, Partner, PortalAccount
 from services import customer_profile, staff_access
+from services.invoice_sending import send_invoice
+from services.invoices import partner_today
 from unit_of_work import unit_of_work
 
 PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -42,6 +46,7 @@ class Site:
     used_invitation: str  # one that a newer invitation replaced (410)
     portal_email: str  # a portal login with a password and two companies
     staff_reset: str  # an emailed staff reset link not yet used
+    invoice: int = 0  # an open invoice of `customer`, sent to its users and viewed in the portal
 
 
 def build_site(app, staff, hundred: list[int]) -> Site:
@@ -68,7 +73,20 @@ def build_site(app, staff, hundred: list[int]) -> Site:
     return Site(app=app, staff_id=staff.id, staff_email=staff.email, customer=customer, user=user, tag=tag,
                 archived=hundred[-1],
                 invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
-                portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]))
+                portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]),
+                invoice=_sent_invoice(app, staff, customer))
+
+
+def _sent_invoice(app, staff, customer: int) -> int:
+    """An open invoice, due in 30 days, sent once (the invoice page's send history)."""
+    with app.app_context():
+        today = partner_today(db.session.get(Partner, staff.partner_id))
+    made = make_invoice(app, customer, issue=today, due=today + timedelta(days=30))
+    with app.test_request_context(), unit_of_work():
+        invoice = db.session.get(Invoice, made.id)
+        send_invoice(invoice, invoice.customer, db.session.get(Partner, staff.partner_id), staff_id=staff.id,
+                     today=today)
+    return made.id
 
 
 # -- signing in --------------------------------------------------------------------
@@ -183,6 +201,11 @@ def portal_home(page, site: Site) -> None:
     press(page, "main form button", "h1")
 
 
+def portal_invoices(page, site: Site) -> None:
+    portal_home(page, site)
+    page.goto("/portal/invoices")
+
+
 SIGNED_OUT = [
     ("Sign in", "/login"),
     ("Sign in with errors", with_errors("/login")),
@@ -203,6 +226,8 @@ SIGNED_OUT = [
 ]
 
 PARTNER = [
+    ("Overview", "/overview"),
+    ("Invoice, open and sent", "/invoices/{invoice}"),
     ("All Customers", "/customers"),
     ("All Customers, second page", second_page),
     ("All Customers, search", "/customers?q=harb"),
@@ -247,6 +272,8 @@ PARTNER = [
 PORTAL = [
     ("Portal, choose a company", "/portal/choose"),
     ("Portal, home", portal_home),
+    ("Portal, invoices", portal_invoices),
+    ("Portal, an invoice", "/portal/invoices/{invoice}"),
 ]
 
 def go(page, site: Site, where) -> None:
@@ -319,6 +346,6 @@ FRAGMENTS = [
 # (who, how they sign in, their pages, the fragments htmx fetches for them)
 VISITORS = [
     ("signed out", None, SIGNED_OUT, []),
-    ("partner", signing_in("/login", "staff_email", PASSWORD, "**/customers"), PARTNER, FRAGMENTS),
+    ("partner", signing_in("/login", "staff_email", PASSWORD, "**/overview"), PARTNER, FRAGMENTS),
     ("portal user", signing_in("/portal/login", "portal_email", GOOD_PASSWORD, "**/portal/choose"), PORTAL, []),
 ]

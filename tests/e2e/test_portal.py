@@ -41,15 +41,6 @@ def own_mail_folder(app, monkeypatch, tmp_path):
     monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "mail"))
 
 
-@pytest.fixture
-def user_page(browser, live_server):
-    """The customer's user's own browser: not the partner's, whose page is signed_in_page."""
-    context, page = new_page(browser, live_server)
-    yield page
-    context.close()
-    assert page.problems == [], "\n".join(page.problems)
-
-
 def delivered_link(app, to: str) -> str:
     """Deliver the outbox (to .eml files: no MAIL_SERVER in tests) and read the newest
     email's set-password link from its plain-text part, as the user's mail client would."""
@@ -119,7 +110,7 @@ def test_invited_user_sets_a_password_and_signs_in_to_the_portal(app, signed_in_
 
     sign_in_to_portal(ann, "ann.portal@example.com")
     expect(ann.locator("h1")).to_have_text("Harbor Vets")
-    expect(ann.locator("main")).to_contain_text("No invoices yet")
+    expect(ann.locator("main")).to_contain_text("Nothing to pay now")
     expect(ann.locator("main")).to_contain_text("bob.portal@example.com")
     assert_no_axe_violations(ann)
     shoot(ann, "home")

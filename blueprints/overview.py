@@ -1,0 +1,76 @@
+"""Overview: the partner's landing page after sign-in. Outstanding and overdue per currency,
+the aging table by customer and the same as a bar chart (SVG drawn here, no JavaScript), each
+figure a link to the invoices behind it (the Invoices list filtered by status, customer and
+due-date range)."""
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, url_for
+
+import money
+from blueprints.guards import require_staff
+from services.aging import BUCKETS, Bucket, aging
+from services.invoices import partner_today
+from tenancy import current_partner
+
+bp = Blueprint("overview", __name__)
+require_staff(bp)
+
+# The chart's drawing, in SVG user units (the SVG scales to its box).
+CHART_WIDTH, CHART_HEIGHT, PLOT_TOP, PLOT_BOTTOM = 420, 210, 26, 172
+
+
+def invoices_url(today: date, *, status: str = "open", bucket: Bucket | None = None,
+                 customer_id: int | None = None) -> str:
+    """The Invoices list of what a figure sums: open invoices (overdue for a past-due bucket),
+    of the customer, in the bucket's due-date range."""
+    params = {"status": "overdue" if bucket and bucket.newest else status}
+    if customer_id:
+        params["customer"] = customer_id
+    if bucket:
+        due_from, due_to = bucket.due_range(today)
+        params |= {name: day.isoformat() for name, day in (("due_from", due_from), ("due_to", due_to)) if day}
+    return f"{url_for('invoices.index')}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    axis: str
+    amount: str  # exact, for its accessible name
+    short: str  # "$5.9K", drawn above the bar
+    url: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date) -> list[Bar]:
+    """One bar per bucket, heights relative to the largest."""
+    largest = max(amounts.values()) or 1
+    slot = CHART_WIDTH / len(BUCKETS)  # each bar 60% of its slot, centred
+    bars = []
+    for position, bucket in enumerate(BUCKETS):
+        cents = amounts[bucket.key]
+        height = (PLOT_BOTTOM - PLOT_TOP) * cents / largest
+        bars.append(Bar(bucket.label, bucket.axis, money.format_money(cents, currency, locale),
+                        money.format_money_short(cents, currency, locale), invoices_url(today, bucket=bucket),
+                        x=position * slot + slot * 0.2, y=PLOT_BOTTOM - height, width=slot * 0.6,
+                        height=max(height, 1)))
+    return bars
+
+
+@bp.get("/overview")
+def index():
+    partner = current_partner()
+    today = partner_today(partner)
+    report = aging(partner.id, today)
+    return render_template(
+        "overview/index.html", report=report, buckets=BUCKETS, today=today, locale=partner.locale,
+        invoices_url=invoices_url, chart={row.currency: chart_bars(row.amounts, row.currency, partner.locale, today)
+                                          for row in report.currencies},
+        chart_size=(CHART_WIDTH, CHART_HEIGHT), plot_bottom=PLOT_BOTTOM,
+    )
