@@ -74,10 +74,12 @@ def install_web_defaults(app: Flask) -> None:
 
     @app.after_request
     def read_static_files(response):
-        if (request.endpoint == "static" and response.status_code == 200
-                and response.mimetype in compress.compress_mimetypes_set):
+        # Every whole static file (all small) is read here and its file closed at once: text for
+        # compression, and any other so that a client leaving mid-file (a browser dropping a
+        # favicon it no longer needs) never leaves a file open for the garbage collector.
+        if request.endpoint == "static" and response.status_code == 200:
             response.direct_passthrough = False
-            response.get_data()  # the file is closed with the response
+            response.get_data()
         return response
 
     @app.after_request
