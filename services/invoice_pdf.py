@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import render_template
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from extensions import db
 from models import Customer, Invoice, Partner
@@ -47,5 +45,10 @@ def render_invoice_pdf(invoice: Invoice, customer: Customer, partner: Partner, *
         "invoices/pdf.html", invoice=invoice, customer=customer, partner=partner, locale=partner.locale,
         shown_status=display_status(invoice, today), logo_url=_logo_url(partner),
     )
+    # Imported here, by the few requests that make a PDF: WeasyPrint (with Pango and its fonts)
+    # adds half a second and some 25 MB to every worker that imports it.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     content = HTML(string=html, url_fetcher=URLFetcher(**_LOCAL_ONLY)).write_pdf()
     return InvoicePdf(filename(invoice), content)
