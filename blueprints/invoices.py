@@ -27,7 +27,7 @@ from services import invoices as service
 from services.errors import DomainError
 from services.paging import keyset_page
 from services.tags import TagFilter, partner_tags
-from tenancy import current_partner, current_partner_id, get_customer_or_404, get_or_404, scoped
+from tenancy import current_partner, current_partner_id, customers, get_customer_or_404, get_or_404, scoped
 from unit_of_work import unit_of_work
 
 bp = Blueprint("invoices", __name__)
@@ -267,9 +267,7 @@ def index():
     else:
         status = ""
     customer_id = int_value(request.args.get("customer"), low=1)
-    customer = db.session.get(Customer, customer_id) if customer_id else None
-    if customer is not None and customer.partner_id != partner_id:
-        customer = None
+    customer = db.session.scalar(customers(partner_id).where(Customer.id == customer_id)) if customer_id else None
     if customer_id:
         query = query.where(Invoice.customer_id == customer_id)
     tags = partner_tags(partner_id)
