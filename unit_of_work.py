@@ -19,6 +19,7 @@ from contextlib import ContextDecorator
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import Pool
 
 from extensions import db
@@ -83,17 +84,17 @@ class unit_of_work(ContextDecorator):  # noqa: N801 - reads as a statement: `wit
                 else:
                     session.rollback()  # only read: nothing to commit
                 return False
-        except IntegrityError as integrity:
+        except (IntegrityError, StaleDataError) as met:
             session.rollback()
-            translated = domain_error(integrity)
-            if translated is integrity:
+            translated = domain_error(met)
+            if translated is met:
                 raise
-            raise translated from integrity
+            raise translated from met
         except BaseException:
             session.rollback()
             raise
         session.rollback()
-        if isinstance(error, IntegrityError) and (translated := domain_error(error)) is not error:
+        if isinstance(error, IntegrityError | StaleDataError) and (translated := domain_error(error)) is not error:
             raise translated from error
         return False
 
@@ -169,9 +170,14 @@ def _is_race(error: IntegrityError) -> bool:
     return str(error.orig).startswith(("UNIQUE constraint failed", "FOREIGN KEY constraint failed"))
 
 
-def domain_error(error: IntegrityError) -> DomainError | IntegrityError:
+def domain_error(error: IntegrityError | StaleDataError) -> DomainError | IntegrityError:
     """The error registered for the violated constraint; a Conflict for another unique or
-    foreign-key violation; anything else (NOT NULL, CHECK) is a bug and stays itself."""
+    foreign-key violation, or for a row whose version another request moved on (or deleted)
+    between this request's read and its write; anything else (NOT NULL, CHECK) is a bug and
+    stays itself."""
+    if isinstance(error, StaleDataError):
+        log.warning("concurrent write refused by a version check: %s", error)
+        return Conflict()
     name = constraint_name(error)
     if name in CONSTRAINTS:
         return CONSTRAINTS[name]()

@@ -114,7 +114,7 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineValues]) -> None:
     """Replace the invoice's lines, with each line's rounded amount and tax, and its sums."""
     if invoice.lines:
         invoice.lines.clear()
-        db.session.flush()  # the old positions go before the new ones take them
+        _flush()  # the old positions go before the new ones take them
     for position, line in enumerate(lines):
         figured = line.money
         invoice.lines.append(InvoiceLine(

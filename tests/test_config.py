@@ -165,6 +165,8 @@ def test_templates_need_nothing_the_content_security_policy_forbids():
             continue  # emails are read in mail clients, not under our CSP
         source = re.sub(r"{#.*?#}", "", template.read_text(), flags=re.S)  # Jinja comments
         for pattern, what in INLINE:
+            if template.name == "pdf.html" and what == "an inline <style>":
+                continue  # WeasyPrint reads the PDF's template (services/invoice_pdf.py), never a browser
             for match in pattern.finditer(source):
                 line = source.count("\n", 0, match.start()) + 1
                 found.append(f"{template.relative_to(ROOT)}:{line}: {what}")

@@ -313,3 +313,26 @@ def test_seed_demo_by_default_makes_a_few_invoices_per_customer(app, runner):
     runner.invoke(args=["seed-demo", "--customers", "4"])
     with app.app_context():
         assert db.session.scalar(select(func.count(Invoice.id))) == 12
+
+
+def test_a_send_that_loses_a_race_with_a_void_is_a_conflict_and_queues_nothing(app, partner, open_invoice, today):
+    # The invoice is read, then voided by another request before this send writes: the version
+    # check refuses the write, the unit of work turns it into the 409 page's Conflict, nothing is queued.
+    from models import Customer, Invoice
+    from services.errors import Conflict
+    from services.invoice_sending import send_invoice
+    from unit_of_work import unit_of_work
+
+    with app.app_context():
+        invoice = db.session.get(Invoice, open_invoice.id)
+        customer = db.session.get(Customer, invoice.customer_id)
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(Invoice.__table__.update().where(Invoice.id == open_invoice.id)
+                              .values(status="void", void_reason="Wrong amount", version=Invoice.version + 1))
+        with pytest.raises(Conflict), unit_of_work():
+            send_invoice(invoice, customer, db.session.get(Partner, partner.partner_id), staff_id=partner.id,
+                         today=today)
+        db.session.remove()
+        queued = db.session.scalar(select(func.count()).where(OutboxEmail.ref == f"invoice:{open_invoice.id}"))
+        assert queued == 0
+        assert db.session.scalar(select(func.count()).select_from(InvoiceSend)) == 0
