@@ -82,7 +82,8 @@ def find(model: type[PasswordLink], raw: str, purpose: str, *, now: datetime | N
 
 
 def use(link: PasswordLink, password: str, *, now: datetime | None = None) -> Login:
-    """Set the password through a link, which then stops working. The caller commits."""
+    """Set the password through a link, which then stops working, as does every other unused
+    link of its login (a pending invitation or reset could set it again). The caller commits."""
     now = now or utcnow()
     # Claim the link in the database, so two tabs cannot both use it.
     model = type(link)
@@ -91,6 +92,7 @@ def use(link: PasswordLink, password: str, *, now: datetime | None = None) -> Lo
     ).rowcount
     if claimed != 1:
         raise LinkError("used")
+    revoke(model, link.login, now=now)  # the login's other links (an invitation, a reset) too
     link.login.set_password(password)
     return link.login
 

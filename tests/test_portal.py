@@ -265,6 +265,19 @@ def test_forgot_password_says_the_same_whether_or_not_the_email_exists(app, sign
     assert portal_login(portal_client, "ann@example.com", "a brand new passphrase").status_code == 303
 
 
+def test_a_password_set_through_one_link_ends_the_logins_other_links(app, signed_in, portal_client):
+    # An invitation not yet opened and a reset asked for meanwhile: setting the password through
+    # the reset leaves the invitation dead too (it could otherwise set the password again).
+    create_customer(signed_in)
+    (invitation,) = emails_to(app, "ann@example.com")
+    page = portal_client.get("/portal/forgot-password")
+    portal_client.post("/portal/forgot-password", data={"csrf_token": csrf_token(page.text),
+                                                        "email": "ann@example.com"})
+    reset = emails_to(app, "ann@example.com")[-1]
+    assert set_password(portal_client, link_in(app, reset), "a brand new passphrase").status_code == 303
+    assert portal_client.get(link_in(app, invitation)).status_code == 410
+
+
 def test_reset_requests_are_rate_limited(portal_client):
     for _ in range(5):
         page = portal_client.get("/portal/forgot-password")
