@@ -7,9 +7,10 @@ Registered on the app by install_template_helpers (called from web.py).
 """
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, url_for
 
@@ -23,8 +24,11 @@ def country_name(code: str | None) -> str:
     return COUNTRY_NAMES.get(code or "", code or "")
 
 
-def date(moment: datetime | None) -> str:
-    """"May 9, 2026"."""
+def date(moment: datetime | None, time_zone: str | None = None) -> str:
+    """"May 9, 2026". With a time zone (the partner's), a stored moment (UTC) is first moved
+    to it: a void at 9 pm in New York is that day's, not the next day's in UTC."""
+    if moment and time_zone and isinstance(moment, datetime):
+        moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(ZoneInfo(time_zone))
     return moment.strftime("%b %-d, %Y") if moment else ""
 
 

@@ -73,6 +73,20 @@ def test_a_void_invoice_says_void_across_it_with_the_reason(app, signed_in, cust
     assert "VOID" in text and "Billed twice" in text and made.number in text
 
 
+def test_the_void_date_on_the_pdf_is_the_partners_day(app, signed_in, customer_id, today):
+    # Voided at 02:00 UTC on Nov 26: 9 pm on Nov 25 in New York, the partner's time zone.
+    from datetime import datetime
+
+    from models import Invoice
+
+    made = make_invoice(app, customer_id, issue=today, due=today, status="void", reason="Billed twice")
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(Invoice.__table__.update().where(Invoice.id == made.id)
+                     .values(voided_at=datetime(2026, 11, 26, 2, 0)))
+    text = pdf_text(signed_in.get(f"/invoices/{made.id}.pdf").data)
+    assert "VOID on Nov 25, 2026" in text
+
+
 def test_a_draft_previews_marked_draft_without_a_number(app, signed_in, customer_id, today):
     made = make_invoice(app, customer_id, issue=today, due=today, status="draft")
     response = signed_in.get(f"/invoices/{made.id}.pdf")
