@@ -266,6 +266,11 @@ def index():
         query = query.where(Invoice.status == status)
     else:
         status = ""
+    currency = request.args.get("currency", "")
+    if currency in money.CURRENCIES:
+        query = query.where(Invoice.currency == currency)
+    else:
+        currency = ""
     customer_id = int_value(request.args.get("customer"), low=1)
     customer = db.session.scalar(customers(partner_id).where(Customer.id == customer_id)) if customer_id else None
     if customer_id:
@@ -279,11 +284,12 @@ def index():
     after, before = int_value(request.args.get("after"), low=1), int_value(request.args.get("before"), low=1)
     page = keyset_page(query, (Invoice.id,), size=PAGE_SIZE, descending=True,
                        after=(after,) if after else None, before=(before,) if before and not after else None)
-    params = {"status": status or None, "customer": customer_id, **tag_filter.params(),
+    params = {"status": status or None, "currency": currency or None, "customer": customer_id, **tag_filter.params(),
               **{name: value.isoformat() for name, value in dates.items() if value}}
     rows = _list_rows(page.rows, today)
     return render_template(
-        "invoices/index.html", rows=rows, status=status, customer=customer, partner_tags=tags,
+        "invoices/index.html", rows=rows, status=status, currency=currency, currencies=money.CURRENCIES,
+        customer=customer, partner_tags=tags,
         tag_filter=tag_filter, dates=dates, receivables=_receivables(partner_id, today),
         customers=_customer_choices(partner_id), customer_id=customer_id,
         next_url=_page_url(params, after=rows[-1]["id"]) if rows and page.has_next else None,

@@ -23,10 +23,12 @@ CHART_WIDTH, CHART_HEIGHT, PLOT_TOP, PLOT_BOTTOM = 420, 210, 26, 172
 
 
 def invoices_url(today: date, *, status: str = "open", bucket: Bucket | None = None,
-                 customer_id: int | None = None) -> str:
+                 customer_id: int | None = None, currency: str | None = None) -> str:
     """The Invoices list of what a figure sums: open invoices (overdue for a past-due bucket),
-    of the customer, in the bucket's due-date range."""
+    of the customer, in the bucket's due-date range, in the figure's currency."""
     params = {"status": "overdue" if bucket and bucket.newest else status}
+    if currency:
+        params["currency"] = currency
     if customer_id:
         params["customer"] = customer_id
     if bucket:
@@ -57,7 +59,8 @@ def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date)
         cents = amounts[bucket.key]
         height = (PLOT_BOTTOM - PLOT_TOP) * cents / largest
         bars.append(Bar(bucket.label, bucket.axis, money.format_money(cents, currency, locale),
-                        money.format_money_short(cents, currency, locale), invoices_url(today, bucket=bucket),
+                        money.format_money_short(cents, currency, locale),
+                        invoices_url(today, bucket=bucket, currency=currency),
                         x=position * slot + slot * 0.2, y=PLOT_BOTTOM - height, width=slot * 0.6,
                         height=max(height, 1)))
     return bars

@@ -335,9 +335,12 @@ def test_the_customer_tab_and_the_list_filters(app, signed_in, partner, customer
     assert f"/invoices/{mine}" not in signed_in.get("/invoices?tag=VIP").text
     assert f"/invoices/{mine}" not in signed_in.get("/invoices?status=draft").text
     assert f"/invoices/{theirs}" in signed_in.get(f"/invoices?customer={other_customer}").text
+    assert f"/invoices/{mine}" in signed_in.get("/invoices?currency=USD").text  # the Overview's per-currency links
+    assert f"/invoices/{mine}" not in signed_in.get("/invoices?currency=CAD").text
     later = (TODAY + timedelta(days=400)).isoformat()
     assert "/invoices/" not in signed_in.get(f"/invoices?issued_from={later}").text.split("</form>")[-1]
-    for nonsense in ("status=x", "customer=%C2%B2", "issued_from=yesterday", "after=-1", "before=99999999999"):
+    for nonsense in ("status=x", "currency=XYZ", "customer=%C2%B2", "issued_from=yesterday", "after=-1",
+                     "before=99999999999"):
         assert signed_in.get(f"/invoices?{nonsense}").status_code == 200
 
 
