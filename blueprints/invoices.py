@@ -229,7 +229,7 @@ def delete(invoice_id: int):
 # -- lists ----------------------------------------------------------------------------------
 
 SHOWN = (Invoice.id, Invoice.number, Invoice.status, Invoice.currency, Invoice.issue_date, Invoice.due_date,
-         Invoice.total, Invoice.customer_id, Customer.company)
+         Invoice.total, Invoice.amount_paid, Invoice.customer_id, Customer.company)
 STATUS_FILTERS = ("draft", "open", "overdue", "paid", "void")
 DATE_BOUNDS = {"issued_from": lambda day: Invoice.issue_date >= day, "issued_to": lambda day: Invoice.issue_date <= day,
                "due_from": lambda day: Invoice.due_date >= day, "due_to": lambda day: Invoice.due_date <= day}

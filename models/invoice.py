@@ -53,6 +53,7 @@ class Invoice(db.Model):
         CheckConstraint("currency IN ('USD', 'CAD')", name="currency_supported"),
         CheckConstraint("subtotal >= 0 AND tax >= 0 AND total = subtotal + tax", name="amounts_add_up"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="numbered_once_final"),
         # Outstanding and overdue totals are summed over this at read time (overdue moves with the clock).
         Index("ix_invoices_partner_status_due", "partner_id", "status", "due_date"),
@@ -71,6 +72,9 @@ class Invoice(db.Model):
     subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
     tax: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Cents of succeeded (or pending bank) payments less refunds, kept by the payments service
+    # in the same unit of work as the payment; status becomes 'paid' when it reaches the total.
+    amount_paid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     void_reason: Mapped[str | None] = mapped_column(String(VOID_REASON_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -95,6 +99,11 @@ class Invoice(db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == "draft"
+
+    @property
+    def balance(self) -> int:
+        """What is still owed, in cents (nothing on a draft or a void invoice)."""
+        return self.total - self.amount_paid if self.status in ("open", "paid") else 0
 
 
 class InvoiceLine(db.Model):

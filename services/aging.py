@@ -70,7 +70,7 @@ def _bucket_sum(bucket: Bucket, today: date):
     due_from, due_to = bucket.due_range(today)
     conditions = [c for c in ((Invoice.due_date >= due_from) if due_from else None,
                               (Invoice.due_date <= due_to) if due_to else None) if c is not None]
-    return func.coalesce(func.sum(case((and_(*conditions), Invoice.total), else_=0)), 0)
+    return func.coalesce(func.sum(case((and_(*conditions), Invoice.total - Invoice.amount_paid), else_=0)), 0)
 
 
 def aging(partner_id: int, today: date) -> Aging:

@@ -242,9 +242,12 @@ DISPLAY = {key: DisplayStatus(key, label) for key, label in (
 
 
 def display_status(invoice: Invoice, today: date) -> DisplayStatus:
-    """Overdue wins over Open (and, once payments exist, over Partially paid) after the due date."""
-    if invoice.status == "open" and invoice.due_date < today:
-        return DISPLAY["overdue"]
+    """Overdue wins over Open and Partially paid after the due date."""
+    if invoice.status == "open":
+        if invoice.due_date < today:
+            return DISPLAY["overdue"]
+        if invoice.amount_paid:
+            return DISPLAY["partially_paid"]
     return DISPLAY[invoice.status]
 
 
@@ -259,8 +262,8 @@ def receivables(partner_id: int, today: date, *, customer_id: int | None = None)
     """Outstanding and overdue per currency, summed at read time over the (partner, status,
     due date) index: overdue moves with the clock, so it is never a stored running total."""
     query = (
-        select(Invoice.currency, func.sum(Invoice.total),
-               func.sum(case((Invoice.due_date < today, Invoice.total), else_=0)))
+        select(Invoice.currency, func.sum(Invoice.total - Invoice.amount_paid),
+               func.sum(case((Invoice.due_date < today, Invoice.total - Invoice.amount_paid), else_=0)))
         .where(Invoice.partner_id == partner_id, Invoice.status == "open")
         .group_by(Invoice.currency).order_by(Invoice.currency)
     )

@@ -76,3 +76,14 @@ def test_today_is_the_partners_in_its_time_zone(zone, moment, today):
 ])
 def test_the_status_shown_is_computed_from_the_state_and_the_partners_today(status, due, shown):
     assert display_status(Invoice(status=status, due_date=due), date(2026, 3, 15)).label == shown
+
+
+@pytest.mark.parametrize(("paid", "due", "shown"), [
+    (0, date(2026, 3, 20), "Open"),
+    (1, date(2026, 3, 20), "Partially paid"),
+    (1, date(2026, 3, 14), "Overdue"),  # Overdue wins over Partially paid
+])
+def test_an_open_invoice_with_part_paid_shows_partially_paid_until_it_is_overdue(paid, due, shown):
+    invoice = Invoice(status="open", due_date=due, total=1000, amount_paid=paid)
+    assert display_status(invoice, date(2026, 3, 15)).label == shown
+    assert invoice.balance == 1000 - paid
