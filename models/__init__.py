@@ -7,11 +7,12 @@ from models.invoice import Invoice, InvoiceCounter, InvoiceLine
 from models.invoice_send import InvoiceSend
 from models.outbox import DeliveryAttempt, OutboxAttachment, OutboxEmail
 from models.partner import Partner, StaffLink, StaffUser
+from models.payment_method import PaymentMethod
 from models.portal import AccessToken, PortalAccount
 from models.tag import Tag, customer_tags
 
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
-    "InvoiceLine", "InvoiceSend", "OutboxAttachment", "OutboxEmail",
+    "InvoiceLine", "InvoiceSend", "OutboxAttachment", "OutboxEmail", "PaymentMethod",
     "Partner", "PortalAccount", "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
 ]

@@ -13,6 +13,7 @@ Amounts are integer cents (money.py); currencies are money.CURRENCIES.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 # What kind of method a token stands for (the app shows and stores it; surcharges apply
@@ -52,6 +53,10 @@ class PaymentMethod:
     routing_number: str = ""  # US banks
     institution_number: str = ""  # Canadian banks
     transit_number: str = ""
+    # A bank account's debit mandate as the processor's form showed it and the payer accepted
+    # it (the ACH authorization in the US, the pre-authorized debit agreement in Canada).
+    mandate_text: str = ""
+    mandate_accepted_at: datetime | None = None  # UTC, naive
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,26 @@ TEST_ACCOUNTS = {
 # A bank debit is in the country's currency.
 BANK_CURRENCY = {"US": "USD", "CA": "CAD"}
 
+# The debit mandates the processor's bank form shows: submitting a US account accepts the ACH
+# authorization; a Canadian account needs the PAD agreement ticked. The accepted text is kept
+# with the method (PaymentMethod.mandate_text), as the payer saw it.
+ACH_AUTHORIZATION = (
+    "By adding this bank account, you authorize the business that asked you for it to debit the account "
+    "electronically (ACH) for the invoices you choose to pay with it, and, if a debit is made in error, to "
+    "credit the account to correct it. This authorization stays in force until you remove the account, "
+    "which you may do at any time before a debit is made."
+)
+PAD_AGREEMENT = (
+    "I agree that the business that asked me for this account (the payee) may debit it, under a personal "
+    "pre-authorized debit (PAD) agreement, for each invoice I choose to pay with it, for the amount I confirm "
+    "at the time. I waive the pre-notification of each debit, since I confirm every amount myself. I may "
+    "cancel this agreement at any time by removing the account; cancelling does not cancel what I owe. "
+    "I have certain recourse rights if a debit does not comply with this agreement: for example, I may "
+    "have a debit that was not authorized or is not consistent with this agreement reimbursed. To learn "
+    "more about my recourse rights, I may contact my financial institution or visit www.payments.ca."
+)
+MANDATES = {"US": ACH_AUTHORIZATION, "CA": PAD_AGREEMENT}
+
 
 class DetailsRefused(ValueError):
     """The form's details, refused: field name → message, as the processor's form shows them."""
@@ -221,14 +241,20 @@ class SandboxGateway:
         return self._keep(method, card.outcome)
 
     def tokenize_bank(self, *, country: str, account_number: str, account_holder: str, routing_number: str = "",
-                      institution_number: str = "", transit_number: str = "") -> PaymentMethod:
+                      institution_number: str = "", transit_number: str = "",
+                      mandate_accepted: bool = False) -> PaymentMethod:
         """The bank form's fields → a token; only the test routing (or institution and transit)
-        and the test account numbers are taken."""
+        and the test account numbers are taken. `mandate_accepted`: the payer accepted the
+        country's debit mandate (MANDATES) — a US form's submission, a Canadian form's ticked box."""
         errors: dict[str, str] = {}
         try:
             country = normalize_country(country)
         except RuleError as error:
             raise DetailsRefused({"country": str(error)}) from None
+        if not mandate_accepted:
+            errors["pad_agreement" if country == "CA" else "mandate"] = (
+                "Tick the box to accept the pre-authorized debit agreement" if country == "CA"
+                else "Accept the ACH debit authorization to add the account")
         branch = {}
         if country == "US":
             branch["routing_number"] = self._check(rules.normalize_routing_number, routing_number, TEST_ROUTING_NUMBER,
@@ -252,7 +278,7 @@ class SandboxGateway:
         if errors:
             raise DetailsRefused(errors)
         method = PaymentMethod(token=_new_id("tok"), kind="bank_account", holder_name=holder, last4=account[-4:],
-                               country=country, **branch)
+                               country=country, **branch, mandate_text=MANDATES[country], mandate_accepted_at=utcnow())
         return self._keep(method, outcome)
 
     @staticmethod
@@ -276,7 +302,10 @@ class SandboxGateway:
 
     def _keep(self, method: PaymentMethod, outcome: Outcome) -> PaymentMethod:
         with self._session() as session, session.begin():
-            session.add(SandboxToken(token=method.token, outcome=outcome.key, method=asdict(method)))
+            kept = asdict(method)
+            if method.mandate_accepted_at:
+                kept["mandate_accepted_at"] = method.mandate_accepted_at.isoformat()
+            session.add(SandboxToken(token=method.token, outcome=outcome.key, method=kept))
         return method
 
     # -- the PaymentGateway interface
@@ -286,7 +315,10 @@ class SandboxGateway:
             row = session.get(SandboxToken, token)
         if row is None:
             raise GatewayError("no_such_token", "That payment method is not known to the processor. Add it again.")
-        return PaymentMethod(**row.method)
+        kept = dict(row.method)
+        if kept.get("mandate_accepted_at"):
+            kept["mandate_accepted_at"] = datetime.fromisoformat(kept["mandate_accepted_at"])
+        return PaymentMethod(**kept)
 
     def charge(self, token: str, amount_cents: int, currency: str, idempotency_key: str, *,
                description: str = "") -> Charge:

@@ -25,6 +25,9 @@ ACTIONS = {
     "tag.created": "Created a tag",
     "tag.updated": "Edited a tag",
     "tag.deleted": "Deleted a tag",
+    "payment_method.added": "Added a payment method",
+    "payment_method.archived": "Archived a payment method",
+    "payment_method.default": "Made a payment method the default",
 }
 FIELD_LABELS = {
     "company": "Company",

@@ -33,7 +33,7 @@ def add_card(sandbox, number="4242 4242 4242 4242", exp_month="12", exp_year="20
 
 def add_bank(sandbox, account="000123456789", **details):
     fields = {"country": "US", "routing_number": "110000000", "account_holder": "Northwind Dental",
-              **details, "account_number": account}
+              "mandate_accepted": True, **details, "account_number": account}
     return sandbox.tokenize_bank(**fields)
 
 
@@ -267,6 +267,8 @@ def test_card_details_are_normalized_before_they_are_judged(sandbox, typed, mont
      "account_number", "Enter the account number as 7 to 12 digits"),
     ({"country": "CA", "institution_number": "000", "transit_number": "11000", "account": "0001234567890"},
      "account_number", "Enter the account number as 7 to 12 digits"),
+    ({"country": "CA", "institution_number": "000", "transit_number": "11000", "mandate_accepted": False},
+     "pad_agreement", "Tick the box to accept the pre-authorized debit agreement"),
 ])
 def test_bank_details_are_refused_with_the_fields_message(sandbox, fields, field, message):
     errors = refusal(lambda: add_bank(sandbox, **fields))
