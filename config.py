@@ -94,6 +94,10 @@ def load_config(instance_path: str) -> dict:
         # seed-demo keeps the demo logins here so they survive a restart (development only).
         # Which payment processor: "sandbox" (test mode, the default) or "stripe" (payments/__init__.py).
         "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "").strip().lower() or "sandbox",
+        # PAYMENT_GATEWAY=stripe: the account's keys, and another API to talk to (localstripe) if set.
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "").strip(),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip(),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").strip(),
         "DEMO_LOGIN_FILE": str(instance / "demo-login.txt") if app_env == "development" else None,
     }
     if production:

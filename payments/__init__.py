@@ -15,13 +15,16 @@ from payments.gateway import PaymentGateway
 from payments.sandbox import SandboxGateway
 
 
-def _stripe_not_built(_app: Flask) -> PaymentGateway:
-    raise ConfigError("PAYMENT_GATEWAY=stripe is not built yet (issue 13): use PAYMENT_GATEWAY=sandbox.")
+def _stripe(app: Flask) -> PaymentGateway:
+    # Imported here: only an app that uses Stripe loads its SDK.
+    from payments.stripe_gateway import StripeGateway
+
+    return StripeGateway.for_app(app)
 
 
 GATEWAYS: dict[str, Callable[[Flask], PaymentGateway]] = {
     "sandbox": SandboxGateway,
-    "stripe": _stripe_not_built,
+    "stripe": _stripe,
 }
 _BUILT = "payment_gateways"
 

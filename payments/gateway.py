@@ -39,6 +39,41 @@ class Declined(GatewayError):
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why the processor refused, as a code and in plain words."""
+
+    code: str
+    message: str
+
+
+# The processor's reasons in plain words, keyed by what they stand for: every gateway answers
+# with these, so a decline reads the same whichever processor gave it.
+REASONS = {
+    "card_declined": Reason("card_declined", "The card was declined. Ask the card's bank why, or use another card."),
+    "card_insufficient_funds": Reason(
+        "insufficient_funds", "The card has insufficient funds. Use another card, or pay a smaller amount."),
+    "expired_card": Reason("expired_card", "The card has expired. Use another card."),
+    "incorrect_cvc": Reason("incorrect_cvc", "The card's security code is incorrect. Check it and try again."),
+    "processing_error": Reason("processing_error", "The card could not be processed just now. "
+                               "Nothing was charged: try again in a few minutes."),
+    "no_account": Reason(
+        "no_account", "The bank found no such account. Check the account number, or use another method."),
+    "account_closed": Reason("account_closed", "The bank account is closed. Use another method."),
+    "bank_insufficient_funds": Reason(
+        "insufficient_funds", "The bank account has insufficient funds. Use another method, or pay a smaller amount."),
+}
+
+
+def no_such_token() -> GatewayError:
+    return GatewayError("no_such_token", "That payment method is not known to the processor. Add it again.")
+
+
+def key_reused() -> GatewayError:
+    return GatewayError("idempotency_key_reused",
+                        "This payment attempt was already made with other details. Start the payment again.")
+
+
+@dataclass(frozen=True)
 class PaymentMethod:
     """What the app may store about a method: never a full number or a security code."""
 

@@ -23,7 +23,18 @@ from forms.rules import RuleError, clean_text, normalize_country
 from models._time import utcnow
 from money import CURRENCIES, format_money
 from payments import rules
-from payments.gateway import Charge, DebitStatus, Declined, GatewayError, MethodKind, PaymentMethod, Refund
+from payments.gateway import (
+    REASONS,
+    Charge,
+    DebitStatus,
+    Declined,
+    GatewayError,
+    MethodKind,
+    PaymentMethod,
+    Refund,
+    key_reused,
+    no_such_token,
+)
 
 # -- the processor's test data --------------------------------------------------------------
 
@@ -42,22 +53,8 @@ class Outcome:
 
 
 SUCCEEDS = Outcome("succeeds")
-OUTCOMES = {outcome.key: outcome for outcome in (
-    SUCCEEDS,
-    Outcome("card_declined", "card_declined",
-            "The card was declined. Ask the card's bank why, or use another card."),
-    Outcome("card_insufficient_funds", "insufficient_funds",
-            "The card has insufficient funds. Use another card, or pay a smaller amount."),
-    Outcome("expired_card", "expired_card", "The card has expired. Use another card."),
-    Outcome("incorrect_cvc", "incorrect_cvc", "The card's security code is incorrect. Check it and try again."),
-    Outcome("processing_error", "processing_error",
-            "The card could not be processed just now. Nothing was charged: try again in a few minutes."),
-    Outcome("no_account", "no_account",
-            "The bank found no such account. Check the account number, or use another method."),
-    Outcome("account_closed", "account_closed", "The bank account is closed. Use another method."),
-    Outcome("bank_insufficient_funds", "insufficient_funds",
-            "The bank account has insufficient funds. Use another method, or pay a smaller amount."),
-)}
+OUTCOMES = {SUCCEEDS.key: SUCCEEDS} | {
+    key: Outcome(key, reason.code, reason.message) for key, reason in REASONS.items()}
 
 
 @dataclass(frozen=True)
@@ -182,11 +179,6 @@ def _refund(row: SandboxRefund) -> Refund:
 
 def _charged(session: Session, row: SandboxCharge) -> SandboxToken:
     return session.get(SandboxToken, row.token)
-
-
-def _key_reused() -> GatewayError:
-    return GatewayError("idempotency_key_reused",
-                        "This payment attempt was already made with other details. Start the payment again.")
 
 
 # -- the gateway ------------------------------------------------------------------------------
@@ -314,7 +306,7 @@ class SandboxGateway:
         with self._session() as session:
             row = session.get(SandboxToken, token)
         if row is None:
-            raise GatewayError("no_such_token", "That payment method is not known to the processor. Add it again.")
+            raise no_such_token()
         kept = dict(row.method)
         if kept.get("mandate_accepted_at"):
             kept["mandate_accepted_at"] = datetime.fromisoformat(kept["mandate_accepted_at"])
@@ -328,7 +320,7 @@ class SandboxGateway:
                 done = self._first_charge(session, token, amount_cents, currency, idempotency_key)
             kept = _charged(session, done)
         if (done.token, done.amount_cents, done.currency) != (token, amount_cents, currency):
-            raise _key_reused()
+            raise key_reused()
         # A card refused now is a decline; a bank debit that failed later is a failed Charge.
         if done.status == "failed" and kept.method["kind"] != "bank_account":
             outcome = OUTCOMES[kept.outcome]
@@ -339,7 +331,7 @@ class SandboxGateway:
                       idempotency_key: str) -> SandboxCharge:
         kept = session.get(SandboxToken, token)
         if kept is None:
-            raise GatewayError("no_such_token", "That payment method is not known to the processor. Add it again.")
+            raise no_such_token()
         if not isinstance(amount_cents, int) or amount_cents <= 0:
             raise GatewayError("amount_invalid", "The amount must be more than zero.")
         if currency not in CURRENCIES:
@@ -382,7 +374,7 @@ class SandboxGateway:
             if done is None:
                 done = self._first_refund(session, charge_id, amount_cents, idempotency_key)
         if (done.charge_id, done.amount_cents) != (charge_id, amount_cents):
-            raise _key_reused()
+            raise key_reused()
         return _refund(done)
 
     def _first_refund(self, session: Session, charge_id: str, amount_cents: int, idempotency_key: str) -> SandboxRefund:

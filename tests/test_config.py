@@ -229,7 +229,7 @@ def test_the_payment_gateway_is_the_sandbox_unless_configured(clean_env, tmp_pat
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("stripe", "PAYMENT_GATEWAY=stripe is not built yet"),
+    ("stripe", "PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY"),
     ("paypal", "PAYMENT_GATEWAY must be one of sandbox, stripe, not 'paypal'"),
 ])
 def test_a_payment_gateway_that_cannot_run_stops_the_app_at_start(tmp_path, name, message):
