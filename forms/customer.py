@@ -4,10 +4,12 @@ Every rule lives in forms.rules and runs through these classes, whether the
 request is a blur check, Continue, Create Customer or a later edit.
 """
 
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from flask_wtf import FlaskForm
 from sqlalchemy import Row, Select, bindparam
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
@@ -16,7 +18,9 @@ import keys
 from extensions import db
 from forms import rules
 from models import Customer
+from models.customer import EXTERNAL_ID_MAX, SOURCE_MAX
 from request_input import RowList
+from services.errors import DomainError, InvalidFields
 from tenancy import customers
 
 
@@ -241,3 +245,58 @@ class CustomerUsersForm(FlaskForm):
 
     def cleaned(self) -> list[dict]:
         return [{"name": row.form.name.data, "email": row.form.email.data} for row in self.users.entries]
+
+
+def users_field(index: int, name: str) -> str:
+    """How a user row's field is named outside the page's form (the API's `param`, an import's column)."""
+    return f"users[{index}].{name}"
+
+
+def judge_customer(partner_id: int, details: Mapping[str, str], users: Sequence[Mapping[str, str]] | None, *,
+                   customer_id: int | None = None) -> tuple[dict, list[dict] | None]:
+    """A customer's step-1 values and users, given as text (an API request, an import row),
+    judged by the very forms the dashboard's steps run. Returns the normalized values
+    (users: None when none were given); raises InvalidFields naming every refused field.
+    customer_id: the customer being updated (its own EIN is no duplicate)."""
+    errors: list[DomainError] = []
+    form = CustomerDetailsForm(formdata=MultiDict({name: details.get(name) or "" for name in
+                                                   CustomerDetailsForm.FIELDS}),
+                               meta={"csrf": False}, partner_id=partner_id, customer_id=customer_id)
+    if not form.validate():
+        errors += [DomainError(messages[0], field=name) for name, messages in form.errors.items()]
+    cleaned_users = None
+    if users is not None:
+        if not 1 <= len(users) <= MAX_USERS:
+            errors.append(DomainError(f"Add between 1 and {MAX_USERS} users", field="users"))
+        else:
+            rows = MultiDict()
+            for index, user in enumerate(users):
+                rows[f"users-{index}-name"] = user.get("name") or ""
+                rows[f"users-{index}-email"] = user.get("email") or ""
+            users_form = CustomerUsersForm(formdata=rows, meta={"csrf": False})
+            if users_form.validate():
+                cleaned_users = users_form.cleaned()
+            for index, entry in enumerate(users_form.users.entries):
+                errors += [DomainError(field.errors[0], field=users_field(index, name))
+                           for name, field in entry.form._fields.items() if field.errors]
+    if errors:
+        raise InvalidFields(errors)
+    return form.cleaned(), cleaned_users
+
+
+def judge_sync_key(source: str | None, external_id: str | None) -> tuple[str | None, str | None]:
+    """Where a synced customer or invoice came from and its id there, by the text rules of
+    every single-line field: (None, None) when there is no external id."""
+    errors = []
+    values = {}
+    for name, label, value, max_length in (("source", "Source", source, SOURCE_MAX),
+                                           ("external_id", "External ID", external_id, EXTERNAL_ID_MAX)):
+        try:
+            values[name] = rules.clean_text(value, label=label, max_length=max_length, required=False) or None
+        except rules.RuleError as error:
+            errors.append(DomainError(str(error), field=name))
+    if not errors and values["external_id"] and not values["source"]:
+        errors.append(DomainError("Enter the source of the external ID", field="source"))
+    if errors:
+        raise InvalidFields(errors)
+    return values["source"], values["external_id"]

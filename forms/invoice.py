@@ -4,10 +4,12 @@ The rules are forms.rules' (amounts, quantities, rates and dates read from their
 a blur check, Save, Finalize and the API's drafts run them through these classes alike.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
@@ -16,6 +18,7 @@ from forms import rules
 from forms.customer import Rule, text_rule
 from models.invoice import DESCRIPTION_MAX, MEMO_MAX, VOID_REASON_MAX
 from request_input import RowList, int_value
+from services.errors import DomainError, InvalidFields
 from services.invoices import DraftValues, DueBeforeIssue, LineValues
 
 MAX_LINES = 100
@@ -116,3 +119,33 @@ class VoidForm(FlaskForm):
         text_rule("Reason", VOID_REASON_MAX, required=True, required_message="Enter the reason for voiding"),
     ])
 
+
+
+LINE_FIELDS = ("description", "quantity", "unit_price", "tax_rate")
+
+
+def lines_field(index: int, name: str) -> str:
+    """How a line's field is named outside the page's form (the API's `param`, an import's column)."""
+    return f"lines[{index}].{name}"
+
+
+def judge_draft(values: Mapping) -> DraftValues:
+    """A draft's values given as text (an API request, an import row: `issue_date`, `due_date`,
+    `memo`, and `lines` of `description`, `quantity`, `unit_price` in the currency's units,
+    `tax_rate`), judged by the very form the dashboard's Save and Finalize run. Raises
+    InvalidFields naming every refused field."""
+    lines = values.get("lines") or []
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidFields([DomainError(f"Add between 1 and {MAX_LINES} lines", field="lines")])
+    data = MultiDict({name: values.get(name) or "" for name in InvoiceForm.FIELDS})
+    for index, line in enumerate(lines):
+        for name in LINE_FIELDS:
+            data[f"lines-{index}-{name}"] = line.get(name) or ""
+    form = InvoiceForm(formdata=data, meta={"csrf": False})
+    if form.validate():
+        return form.cleaned()
+    errors = [DomainError(form[name].errors[0], field=name) for name in InvoiceForm.FIELDS if form[name].errors]
+    for index, entry in enumerate(form.lines.entries):
+        errors += [DomainError(entry.form[name].errors[0], field=lines_field(index, name))
+                   for name in LINE_FIELDS if entry.form[name].errors]
+    raise InvalidFields(errors or [DomainError()])

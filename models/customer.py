@@ -24,6 +24,21 @@ if TYPE_CHECKING:
     from models.tag import Tag  # models.tag imports this module
 
 
+SOURCE_MAX = 40
+EXTERNAL_ID_MAX = 200
+
+
+def synced_from_constraints(table: str) -> tuple:
+    """A synced row (customers, invoices) is found again by (partner, source, external id): one
+    per partner where the external id is set, and an external id always names its source."""
+    where = text("external_id IS NOT NULL")
+    return (
+        Index(f"uq_{table}_partner_source_external_id", "partner_id", "source", "external_id", unique=True,
+              postgresql_where=where, sqlite_where=where),
+        CheckConstraint("external_id IS NULL OR source IS NOT NULL", name="external_id_has_source"),
+    )
+
+
 def derived_columns(company: str | None) -> dict[str, str]:
     """The sort key and the duplicate key kept beside a customer's company (the search has its
     own table, customer_words)."""
@@ -81,6 +96,7 @@ class Customer(db.Model):
             "ix_customers_partner_archived_sort", "partner_id", "company_sort", "id",
             postgresql_where=text("archived_at IS NOT NULL"), sqlite_where=text("archived_at IS NOT NULL"),
         ),
+        *synced_from_constraints("customers"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +119,10 @@ class Customer(db.Model):
     # (the UPDATE carries "WHERE version = ..."); services.customer_profile moves it on.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     archived_at: Mapped[datetime | None]
+    # Where a sync brought it from ("quickbooks", "csv", …) and its id there: a sync that runs
+    # again finds it by (partner, source, external id) and never makes a second one.
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

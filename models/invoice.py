@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models._time import utcnow
 from models._types import ExactDecimal
+from models.customer import EXTERNAL_ID_MAX, SOURCE_MAX, synced_from_constraints
 
 STATUSES = ("draft", "open", "paid", "void")
 DESCRIPTION_MAX = 500
@@ -58,6 +59,7 @@ class Invoice(db.Model):
         # Outstanding and overdue totals are summed over this at read time (overdue moves with the clock).
         Index("ix_invoices_partner_status_due", "partner_id", "status", "due_date"),
         Index("ix_invoices_partner_customer", "partner_id", "customer_id", "id"),
+        *synced_from_constraints("invoices"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,9 @@ class Invoice(db.Model):
     sent_at: Mapped[datetime | None]
     first_viewed_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+    # Where a sync brought it from, and its id there (models.customer.synced_from_constraints).
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX))
     # Every change moves it on; an edit saves only over the version its form started from.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 

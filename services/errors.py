@@ -40,3 +40,12 @@ def raised_for(*constraint_names: str):
         return cls
 
     return register
+
+
+class InvalidFields(DomainError):
+    """Several fields refused at once (an API request, an import row): `errors` holds each
+    field's DomainError in the form's order; the first is this error's own field and message."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors

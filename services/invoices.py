@@ -27,9 +27,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import money
 from extensions import db
+from forms.customer import judge_sync_key
 from models import Customer, Invoice, InvoiceCounter, InvoiceLine, Partner
 from models._time import utcnow
 from models.invoice import invoice_number
+from services.customers import Outcome, one_sync_at_a_time
 from services.errors import Conflict, DomainError
 
 # -- errors: each with its message -------------------------------------------------------
@@ -132,12 +134,15 @@ def _flush() -> None:
         raise StaleInvoice() from None
 
 
-def create_draft(customer: Customer, values: DraftValues, *, staff_id: int | None) -> Invoice:
-    """A new draft for the customer (in the customer's currency)."""
+def create_draft(customer: Customer, values: DraftValues, *, staff_id: int | None, source: str | None = None,
+                 external_id: str | None = None) -> Invoice:
+    """A new draft for the customer (in the customer's currency); source and external_id: where a
+    sync brought it from (upsert_invoice)."""
     _check_dates(values)
     invoice = Invoice(
         partner_id=customer.partner_id, customer_id=customer.id, currency=customer_currency(customer),
         issue_date=values.issue_date, due_date=values.due_date, memo=values.memo, created_by_id=staff_id,
+        source=source, external_id=external_id,
     )
     db.session.add(invoice)
     _write_lines(invoice, values.lines)
@@ -167,6 +172,54 @@ def delete_draft(invoice: Invoice) -> None:
     _require(invoice, "draft", f"{_name(invoice)} is {invoice.status}: only a draft can be deleted")
     db.session.delete(invoice)
     _flush()
+
+
+# -- the sync's upsert --------------------------------------------------------------------
+
+
+class OtherCustomersInvoice(DomainError):
+    field = "customer"
+    message = "This external ID is already an invoice of another customer"
+
+
+def synced_invoice(partner_id: int, source: str, external_id: str) -> Invoice | None:
+    """The partner's invoice a sync brought from `source` with this id there, if any."""
+    return db.session.scalar(select(Invoice).where(
+        Invoice.partner_id == partner_id, Invoice.source == source, Invoice.external_id == external_id))
+
+
+def _same(invoice: Invoice, values: DraftValues) -> bool:
+    return (invoice.issue_date, invoice.due_date, invoice.memo or "") == (
+        values.issue_date, values.due_date, values.memo or "") and [
+        (line.description, line.quantity, line.unit_price, line.tax_rate) for line in invoice.lines] == [
+        (line.description, line.quantity, line.unit_price, line.tax_rate) for line in values.lines]
+
+
+def upsert_invoice(customer: Customer, values: DraftValues, *, source: str | None, external_id: str | None,
+                   staff_id: int | None, finalize_on: date | None = None) -> tuple[Invoice, Outcome]:
+    """Create the customer's draft, or update the one (source, external_id) already names (a
+    sync that runs again never makes a second one); then finalize it when finalize_on (the
+    partner's today) is given. An invoice no longer a draft is left as it is when the values
+    are its own, else NotAllowedNow (it can no longer be edited)."""
+    source, external_id = judge_sync_key(source, external_id)
+    existing = None
+    if external_id:
+        one_sync_at_a_time(customer.partner_id)
+        existing = synced_invoice(customer.partner_id, source, external_id)
+    if existing is None:
+        invoice = create_draft(customer, values, staff_id=staff_id, source=source, external_id=external_id)
+        outcome = "created"
+    else:
+        invoice, outcome = existing, "unchanged"
+        if invoice.customer_id != customer.id:
+            raise OtherCustomersInvoice()
+        if not _same(invoice, values):
+            update_draft(invoice, values)
+            outcome = "updated"
+    if finalize_on is not None and invoice.is_draft:
+        finalize(invoice, today=finalize_on)
+        outcome = "updated" if outcome == "unchanged" else outcome
+    return invoice, outcome
 
 
 # -- finalize and void -------------------------------------------------------------------
