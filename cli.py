@@ -49,11 +49,13 @@ def _valid_name(value: str, label: str, *, required: bool) -> str:
 
 
 def register_cli(app: Flask) -> None:
+    from automation import register_automation_cli
     from mailer import register_outbox_cli
     from worker import register_worker_cli
 
     register_outbox_cli(app)
     register_worker_cli(app)
+    register_automation_cli(app)
 
     @app.cli.command("create-partner")
     @click.argument("name")

@@ -44,6 +44,13 @@ def _trusted_proxies() -> int:
     return int(raw)
 
 
+def _whole_days(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of days, from 1 to 999.")
+    return int(raw)
+
+
 def load_config(instance_path: str) -> dict:
     """Build the app's config from the environment."""
     instance = Path(instance_path)
@@ -98,6 +105,8 @@ def load_config(instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "").strip(),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "").strip(),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "").strip(),
+        # Automation never sends a step (a reminder, a summary) whose moment is older than this.
+        "AUTOMATION_WINDOW_DAYS": _whole_days("AUTOMATION_WINDOW_DAYS", 7),
         "DEMO_LOGIN_FILE": str(instance / "demo-login.txt") if app_env == "development" else None,
     }
     if production:

@@ -80,6 +80,16 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
     transaction commits. `ref` is the caller's handle for latest_status(), e.g. "invite:42".
     A header value that delivery could not build raises UnsendableHeader now, not at delivery.
     Attachments are stored with the email now, so every attempt sends the same bytes."""
+    email = new_email(to=to, subject=subject, text=text, html=html, ref=ref, attachments=attachments)
+    db.session.add(email)
+    db.session.flush()
+    return email
+
+
+def new_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None,
+              attachments: tuple[Attachment, ...] = ()) -> OutboxEmail:
+    """queue_email()'s email, checked but not yet added: a batch (the automation pass) adds
+    many and flushes once."""
     check_headers({"from": current_app.config["MAIL_DEFAULT_SENDER"], "to": to, "subject": subject})
     if len(subject) > SUBJECT_MAX:
         raise UnsendableHeader("subject", f"cannot be longer than {SUBJECT_MAX} characters")
@@ -88,8 +98,6 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
                         status="queued", attempts=0, next_attempt_at=utcnow(),
                         attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type,
                                                       content=a.content) for a in attachments])
-    db.session.add(email)
-    db.session.flush()
     return email
 
 

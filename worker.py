@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import click
 from flask import Flask, current_app
 
+import automation
 from extensions import db
 from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on_signals
 from services.drafts import delete_expired
@@ -26,6 +27,7 @@ class Job:
 JOBS: list[Job] = [
     Job("outbox", 2.0, deliver_outbox),
     Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
+    Job("automation", automation.EVERY, automation.job),  # reminders (and summaries) due now
 ]
 
 

@@ -1,5 +1,14 @@
 """The data: tenants (partners), their staff, their customers and customers' users."""
 
+from models.automation import (
+    ReminderDelivery,
+    ReminderStep,
+    SummaryDelivery,
+    SummarySchedule,
+    reminders_off_customers,
+    reminders_off_tags,
+    summary_excluded_customers,
+)
 from models.customer import Customer, CustomerUser, customer_words
 from models.draft import StoredDraft
 from models.history import HistoryEntry
@@ -14,5 +23,7 @@ from models.tag import Tag, customer_tags
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
     "InvoiceLine", "InvoiceSend", "OutboxAttachment", "OutboxEmail", "PaymentMethod",
-    "Partner", "PortalAccount", "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
+    "Partner", "PortalAccount", "ReminderDelivery", "ReminderStep", "SummaryDelivery", "SummarySchedule",
+    "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
+    "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers",
 ]
