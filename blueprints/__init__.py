@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         invoices,
         onboarding,
         overview,
+        payments,
         portal,
         portal_invoices,
         settings,
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(invoice_documents.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(payments.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal_invoices.bp)
     errors.register(app)

@@ -20,9 +20,10 @@ from blueprints.rows import row_action
 from extensions import db
 from forms import rules, show_error
 from forms.invoice import InvoiceForm, VoidForm
+from forms.payment import RecordPaymentForm
 from models import Customer, Invoice, Partner
 from request_input import int_value
-from services import invoice_sending
+from services import invoice_sending, payments
 from services import invoices as service
 from services.errors import DomainError
 from services.paging import keyset_page
@@ -185,13 +186,16 @@ def totals():
 
 
 @bp.get("/invoices/<int:invoice_id>")
-def show(invoice_id: int, *, status: int = 200, void_form: VoidForm | None = None):
+def show(invoice_id: int, *, status: int = 200, void_form: VoidForm | None = None,
+         payment_form: RecordPaymentForm | None = None):
     invoice = _get_invoice(invoice_id)
     customer = get_customer_or_404(invoice.customer_id)
     return render_template(
         "invoices/show.html", invoice=invoice, customer=customer, today=_today(),
         shown_status=service.display_status(invoice, _today()), partner=_partner(),
         void_form=void_form or VoidForm(formdata=None), failed=status >= 400, sends=invoice_sending.sends(invoice),
+        payments=payments.invoice_payments(invoice),
+        payment_form=payment_form or RecordPaymentForm(formdata=None, data={"paid_on": _today().isoformat()}),
     ), status
 
 

@@ -16,6 +16,7 @@ from models.invoice import Invoice, InvoiceCounter, InvoiceLine
 from models.invoice_send import InvoiceSend
 from models.outbox import DeliveryAttempt, OutboxAttachment, OutboxEmail
 from models.partner import Partner, StaffLink, StaffUser
+from models.payment import Payment, PaymentAttempt, Refund
 from models.payment_method import PaymentMethod
 from models.portal import AccessToken, PortalAccount
 from models.tag import Tag, customer_tags
@@ -26,4 +27,5 @@ __all__ = [
     "Partner", "PortalAccount", "ReminderDelivery", "ReminderStep", "SummaryDelivery", "SummarySchedule",
     "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
     "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers",
+    "Payment", "PaymentAttempt", "Refund",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
     select,
     text,
 )
@@ -123,6 +124,8 @@ class Customer(db.Model):
     # again finds it by (partner, source, external id) and never makes a second one.
     source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
     external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX))
+    # An exception to the partner's card surcharge: this customer is never surcharged.
+    surcharge_exempt: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 

@@ -1,10 +1,12 @@
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models._time import utcnow
+from models._types import ExactDecimal
 from models.login import Login, PasswordLink
 
 DEFAULT_TIME_ZONE = "America/New_York"
@@ -25,6 +27,7 @@ class Partner(db.Model):
     __tablename__ = "partners"
     __table_args__ = (
         CheckConstraint(f"logo IS NULL OR length(logo) <= {LOGO_MAX_BYTES}", name="logo_small"),
+        CheckConstraint("CAST(surcharge_percent AS NUMERIC) BETWEEN 0 AND 3", name="surcharge_at_most_3"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +43,9 @@ class Partner(db.Model):
     locale: Mapped[str] = mapped_column(String(16), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png, image/jpeg
+    # Surcharges on credit cards paid in the portal: a percent (0 to 3), and a switch to stop them.
+    surcharge_percent: Mapped[Decimal] = mapped_column(ExactDecimal(4, 2), default=Decimal(0), server_default="0")
+    surcharges_on: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     staff: Mapped[list["StaffUser"]] = relationship(back_populates="partner")
 

@@ -28,6 +28,10 @@ ACTIONS = {
     "payment_method.added": "Added a payment method",
     "payment_method.archived": "Archived a payment method",
     "payment_method.default": "Made a payment method the default",
+    "payment.recorded": "Recorded a payment",
+    "payment.received": "Received a payment in the portal",
+    "payment.refunded": "Refunded a payment",
+    "payment.failed": "A bank debit failed",
 }
 FIELD_LABELS = {
     "company": "Company",
