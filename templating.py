@@ -17,7 +17,7 @@ from flask import Flask, current_app, url_for
 from forms.rules import COUNTRY_NAMES
 from money import format_money, plain_decimal
 from payments import gateway_for
-from services import history
+from services import history, payment_methods
 
 
 def country_name(code: str | None) -> str:
@@ -49,6 +49,7 @@ def money(cents: int, currency: str, locale: str = "en_US") -> str:
 
 FILTERS = {"country_name": country_name, "date": date, "date_time": date_time, "iso": iso, "money": money,
            "plain_decimal": plain_decimal}
+FILTERS["payment_method_label"] = payment_methods.label  # "Visa •••• 4242": only the last four, ever
 
 
 def history_action(entry) -> str:

@@ -1,6 +1,12 @@
 """One blueprint per area of the product."""
 
+import importlib
+
 from flask import Flask
+
+# The processor's own hosted pages, by PAYMENT_GATEWAY: registered only for that gateway. The
+# module has `bp` and `add_links(return_to)`, the links to its forms that come back to return_to.
+PROCESSOR_PAGES: dict[str, str] = {"sandbox": "blueprints.sandbox_processor"}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -16,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
         payments,
         portal,
         portal_invoices,
+        portal_payment_methods,
         settings,
         tags,
     )
@@ -32,4 +39,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(portal_invoices.bp)
+    app.register_blueprint(portal_payment_methods.bp)
+    if processor_pages := PROCESSOR_PAGES.get(app.config["PAYMENT_GATEWAY"]):
+        pages = importlib.import_module(processor_pages)
+        app.register_blueprint(pages.bp)
+        app.extensions["processor_pages"] = pages  # its add_links(return_to): payment_method_flow
     errors.register(app)

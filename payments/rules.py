@@ -47,7 +47,7 @@ BRANDS = (
     Brand("discover", "Discover", ((6011, 6011), (644, 649), (65, 65)), (16, 17, 18, 19), 3, "back"),
 )
 BRAND_NAMES = {brand.key: brand.name for brand in BRANDS}
-CARD_FORMAT = "Enter the card number as it is shown on the card, like 4242 4242 4242 4242"
+CARD_FORMAT = "Enter the card number as it is shown on the card: digits, with spaces if you like"
 
 
 def card_brand(number: str) -> Brand | None:
@@ -83,16 +83,23 @@ def normalize_card_number(value: str | None) -> tuple[str, Brand]:
 
 # -- expiry and security code -----------------------------------------------------------------------
 
+def check_expiry_month(month: str | None) -> int:
+    """The expiry month alone: 1 to 12 ("03" is 3)."""
+    text = (month or "").strip()
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 12:
+        raise RuleError("Enter the expiry month as a number from 1 to 12")
+    return int(text)
+
+
 def check_expiry(month: str | None, year: str | None, today: date) -> tuple[int, int]:
     """Month 1-12 and a year of 2 or 4 digits ("30" is 2030), not before this month."""
-    month_text, year_text = (month or "").strip(), (year or "").strip()
-    if not re.fullmatch(r"[0-9]{1,2}", month_text) or not 1 <= int(month_text) <= 12:
-        raise RuleError("Enter the expiry month as a number from 1 to 12")
+    expiry_month = check_expiry_month(month)
+    year_text = (year or "").strip()
     if re.fullmatch(r"[0-9]{2}", year_text):
         year_text = f"{today.year // 100}{year_text}"
     if not re.fullmatch(r"[0-9]{4}", year_text):
         raise RuleError("Enter the expiry year, like 2030")
-    expiry = (int(year_text), int(month_text))
+    expiry = (int(year_text), expiry_month)
     if expiry < (today.year, today.month):
         raise RuleError("The card has expired: check the expiry date, or use another card")
     if expiry[0] > today.year + 20:

@@ -181,6 +181,66 @@ def _charged(session: Session, row: SandboxCharge) -> SandboxToken:
     return session.get(SandboxToken, row.token)
 
 
+# -- the processor's form rules, one per field: its form's blur checks and tokenizing share them
+
+
+def judge_card_number(value: str | None) -> tuple[str, rules.Brand, TestCard]:
+    """A card number the rules take and the sandbox knows: (digits, brand, its test card)."""
+    digits, brand = rules.normalize_card_number(value)
+    card = TEST_CARDS.get(digits)
+    if card is None:
+        raise RuleError("This is test mode: real cards are refused. Use one of the processor's test cards")
+    return digits, brand, card
+
+
+# The bank's branch fields per country, each with its rule, the test value and its name.
+BRANCH_FIELDS = {"US": ("routing_number",), "CA": ("institution_number", "transit_number")}
+_BRANCH_RULES = {
+    "routing_number": (rules.normalize_routing_number, TEST_ROUTING_NUMBER, "routing number"),
+    "institution_number": (rules.normalize_institution_number, TEST_INSTITUTION_NUMBER, "institution number"),
+    "transit_number": (rules.normalize_transit_number, TEST_TRANSIT_NUMBER, "transit number"),
+}
+
+
+def judge_branch(field: str, value: str | None) -> str:
+    """A routing, institution or transit number the rules take, and the test one."""
+    rule, test_value, noun = _BRANCH_RULES[field]
+    number = rule(value)
+    if number != test_value:
+        raise RuleError(f"This is test mode: use the test {noun}, {test_value}")
+    return number
+
+
+def judge_account(value: str | None, country: str) -> tuple[str, Outcome]:
+    """An account number of the country's length that is one of the test accounts: (digits, outcome)."""
+    digits = rules.normalize_account_number(value, country)
+    outcome = TEST_ACCOUNTS.get(digits)
+    if outcome is None:
+        raise RuleError("This is test mode: real accounts are refused. Use one of the processor's test accounts")
+    return digits, outcome
+
+
+def judge_holder(value: str | None, label: str) -> str:
+    return clean_text(value, label=label, max_length=200, required=True)
+
+
+# Where a mandate not accepted is refused: Canada's box; in the US submitting the form accepts it.
+MANDATE_FIELD = {"US": "mandate", "CA": "pad_agreement"}
+MANDATE_REFUSED = {
+    "mandate": "Accept the ACH debit authorization to add the account",
+    "pad_agreement": "Tick the box to accept the pre-authorized debit agreement",
+}
+
+
+def _judged(errors: dict[str, str], field: str, judge, *args):
+    """judge(*args), or None with its message in errors[field]."""
+    try:
+        return judge(*args)
+    except RuleError as error:
+        errors[field] = str(error)
+        return None
+
+
 # -- the gateway ------------------------------------------------------------------------------
 
 
@@ -206,31 +266,18 @@ class SandboxGateway:
         DetailsRefused names each field the processor refuses, as its form would."""
         today = today or datetime.now(UTC).date()
         errors: dict[str, str] = {}
-        card = brand = expiry = None
-        try:
-            digits, brand = rules.normalize_card_number(number)
-            card = TEST_CARDS.get(digits)
-            if card is None:
-                raise RuleError("This is test mode: real cards are refused. "
-                                "Use a test card, like 4242 4242 4242 4242")
-            last4 = digits[-4:]
-        except RuleError as error:
-            errors["number"] = str(error)
-        try:
-            expiry = rules.check_expiry(exp_month, exp_year, today)
-        except RuleError as error:
-            errors["exp_month"] = str(error)
-        if brand:
-            try:
-                rules.check_cvc(cvc, brand)
-            except RuleError as error:
-                errors["cvc"] = str(error)
-        holder = self._holder(name, "Name on the card", errors, "name")
+        card = _judged(errors, "number", judge_card_number, number)
+        month = _judged(errors, "exp_month", rules.check_expiry_month, exp_month)
+        expiry = _judged(errors, "exp_year", rules.check_expiry, exp_month, exp_year, today) if month else None
+        if card:
+            _judged(errors, "cvc", rules.check_cvc, cvc, card[1])
+        holder = _judged(errors, "name", judge_holder, name, "Name on the card")
         if errors:
             raise DetailsRefused(errors)
-        method = PaymentMethod(token=_new_id("tok"), kind=card.kind, holder_name=holder, last4=last4,
+        digits, brand, test_card = card
+        method = PaymentMethod(token=_new_id("tok"), kind=test_card.kind, holder_name=holder, last4=digits[-4:],
                                country="US", brand=brand.key, exp_month=expiry[0], exp_year=expiry[1])
-        return self._keep(method, card.outcome)
+        return self._keep(method, test_card.outcome)
 
     def tokenize_bank(self, *, country: str, account_number: str, account_holder: str, routing_number: str = "",
                       institution_number: str = "", transit_number: str = "",
@@ -243,54 +290,20 @@ class SandboxGateway:
             country = normalize_country(country)
         except RuleError as error:
             raise DetailsRefused({"country": str(error)}) from None
+        typed = {"routing_number": routing_number, "institution_number": institution_number,
+                 "transit_number": transit_number}
+        branch = {field: _judged(errors, field, judge_branch, field, typed[field]) for field in BRANCH_FIELDS[country]}
+        account = _judged(errors, "account_number", judge_account, account_number, country)
+        holder = _judged(errors, "account_holder", judge_holder, account_holder, "Account holder")
         if not mandate_accepted:
-            errors["pad_agreement" if country == "CA" else "mandate"] = (
-                "Tick the box to accept the pre-authorized debit agreement" if country == "CA"
-                else "Accept the ACH debit authorization to add the account")
-        branch = {}
-        if country == "US":
-            branch["routing_number"] = self._check(rules.normalize_routing_number, routing_number, TEST_ROUTING_NUMBER,
-                                                   "routing number", errors, "routing_number")
-        else:
-            branch["institution_number"] = self._check(rules.normalize_institution_number, institution_number,
-                                                       TEST_INSTITUTION_NUMBER, "institution number", errors,
-                                                       "institution_number")
-            branch["transit_number"] = self._check(rules.normalize_transit_number, transit_number,
-                                                   TEST_TRANSIT_NUMBER, "transit number", errors, "transit_number")
-        outcome = None
-        try:
-            account = rules.normalize_account_number(account_number, country)
-            outcome = TEST_ACCOUNTS.get(account)
-            if outcome is None:
-                raise RuleError("This is test mode: real accounts are refused. "
-                                "Use a test account number, like 000123456789")
-        except RuleError as error:
-            errors["account_number"] = str(error)
-        holder = self._holder(account_holder, "Account holder", errors, "account_holder")
+            field = MANDATE_FIELD[country]
+            errors[field] = MANDATE_REFUSED[field]
         if errors:
             raise DetailsRefused(errors)
-        method = PaymentMethod(token=_new_id("tok"), kind="bank_account", holder_name=holder, last4=account[-4:],
+        digits, outcome = account
+        method = PaymentMethod(token=_new_id("tok"), kind="bank_account", holder_name=holder, last4=digits[-4:],
                                country=country, **branch, mandate_text=MANDATES[country], mandate_accepted_at=utcnow())
         return self._keep(method, outcome)
-
-    @staticmethod
-    def _check(rule, value: str, test_value: str, noun: str, errors: dict[str, str], field: str) -> str:
-        try:
-            number = rule(value)
-            if number != test_value:
-                raise RuleError(f"This is test mode: use the test {noun}, {test_value}")
-            return number
-        except RuleError as error:
-            errors[field] = str(error)
-            return ""
-
-    @staticmethod
-    def _holder(value: str, label: str, errors: dict[str, str], field: str) -> str:
-        try:
-            return clean_text(value, label=label, max_length=200, required=True)
-        except RuleError as error:
-            errors[field] = str(error)
-            return ""
 
     def _keep(self, method: PaymentMethod, outcome: Outcome) -> PaymentMethod:
         with self._session() as session, session.begin():

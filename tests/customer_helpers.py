@@ -129,3 +129,16 @@ def htmx_post(client, url, data=None, *, page):
 
 def flashes(html: str) -> list[str]:
     return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="flash[^"]*">(.*?)</div>', html, re.S)]
+
+
+def make_card(app, staff, customer_id, number="4242424242424242", cvc="123") -> int:
+    """A card saved for the customer as the Payment methods tab saves it (through the sandbox's token)."""
+    from payments import gateway_for
+    from services import payment_methods
+
+    with app.app_context():
+        token = gateway_for(app).tokenize_card(number=number, exp_month="12", exp_year="2030", cvc=cvc,
+                                               name="Ann Lee").token
+        with unit_of_work():
+            customer = db.session.get(Customer, customer_id)
+            return payment_methods.add_from_token(customer, token, gateway_for(app), staff_id=staff.id).id

@@ -224,9 +224,9 @@ def test_unknown_tokens_and_charges_are_refused(sandbox):
     ({"number": "4111 1111 1111 1111"}, "number", "This is test mode: real cards are refused"),
     ({"number": "5105 1051 0510 5100"}, "number", "This is test mode: real cards are refused"),
     ({"exp_month": "13"}, "exp_month", "Enter the expiry month as a number from 1 to 12"),
-    ({"exp_year": "3O"}, "exp_month", "Enter the expiry year, like 2030"),
-    ({"exp_month": "10", "exp_year": "2026"}, "exp_month", "The card has expired"),
-    ({"exp_month": "11", "exp_year": "2060"}, "exp_month", "cards expire within 20 years"),
+    ({"exp_year": "3O"}, "exp_year", "Enter the expiry year, like 2030"),
+    ({"exp_month": "10", "exp_year": "2026"}, "exp_year", "The card has expired"),
+    ({"exp_month": "11", "exp_year": "2060"}, "exp_year", "cards expire within 20 years"),
     ({"cvc": "12"}, "cvc", "Enter the 3-digit security code on the back of the card"),
     ({"number": "3782 822463 10005", "cvc": "123"}, "cvc", "Enter the 4-digit security code on the front of the card"),
     ({"name": "  "}, "name", "Enter the name on the card"),
@@ -306,8 +306,9 @@ def test_every_page_shows_the_test_mode_banner_while_the_sandbox_is_the_gateway(
         assert "no real money moves" in page
 
 
-def test_no_banner_when_the_gateway_moves_real_money(tmp_path):
+def test_no_banner_nor_sandbox_forms_when_the_gateway_moves_real_money(tmp_path):
     shown = run_fresh_app("""
+        import os
         from payments import GATEWAYS
 
         class LiveGateway:
@@ -319,8 +320,12 @@ def test_no_banner_when_the_gateway_moves_real_money(tmp_path):
         GATEWAYS["live"] = LiveGateway
         pages = {path: "Test mode" in client.get(path).text for path in ("/login", "/portal/login")}
         app.config["PAYMENT_GATEWAY"] = "live"
-        report({"sandbox": pages, "live": {path: "Test mode" in client.get(path).text
-                                           for path in ("/login", "/portal/login")}})
+        live = {path: "Test mode" in client.get(path).text for path in ("/login", "/portal/login")}
+        # The sandbox processor's forms are there only for an app made with the sandbox gateway.
+        form = "/sandbox-processor/card?return_to=/portal"
+        os.environ["PAYMENT_GATEWAY"] = "live"
+        report({"sandbox": pages, "live": live,
+                "forms": [client.get(form).status_code, create_app().test_client().get(form).status_code]})
     """, APP_ENV="test", DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}")
     assert shown == {"sandbox": {"/login": True, "/portal/login": True},
-                     "live": {"/login": False, "/portal/login": False}}
+                     "live": {"/login": False, "/portal/login": False}, "forms": [200, 404]}

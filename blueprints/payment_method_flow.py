@@ -1,0 +1,54 @@
+"""Adding a payment method, the app's half: links to the processor's forms and the way back.
+
+The processor's form (blueprints.PROCESSOR_PAGES) takes the details and sends the payer back
+to `return_to` with `?token=…`. The way back is a GET that saves a method, so it carries a
+`state` this browser's session made when it drew the links: a link made elsewhere (someone
+else's token, planted in a link) is refused, and the token never lands on the wrong customer.
+"""
+
+import hmac
+import secrets
+
+from flask import abort, current_app, flash, request, session, url_for
+
+from payments import gateway_for
+from services import payment_methods
+from unit_of_work import unit_of_work
+
+_STATE = "payment_method_state"
+
+
+def _state() -> str:
+    if _STATE not in session:
+        session[_STATE] = secrets.token_urlsafe(24)
+    return session[_STATE]
+
+
+def add_links(endpoint: str, **values) -> list[tuple[str, str]]:
+    """(text, href) of each processor form ("Add a card", "Add a bank account"), each coming back
+    to `endpoint` (the receiving view) with this session's state."""
+    pages = current_app.extensions.get("processor_pages")
+    if pages is None:
+        return []
+    return pages.add_links(url_for(endpoint, state=_state(), **values))
+
+
+def receive(customer, **who) -> None:
+    """The way back from the processor's form: save the token's method for the customer (in
+    one unit of work) and flash what happened. No token: the payer cancelled. A state that is
+    not this session's: 400."""
+    token = request.args.get("token", "")
+    if not token:
+        return
+    if not hmac.compare_digest(request.args.get("state", ""), session.get(_STATE, "")):
+        abort(400, "This link to add a payment method was not made for you. Add the method again.")
+    try:
+        with unit_of_work():
+            method = payment_methods.add_from_token(customer, token[:255], gateway_for(current_app), **who)
+    except payment_methods.AlreadyAdded:
+        flash("That payment method was added already.", "info")
+    except payment_methods.TokenRefused as refused:
+        flash(refused.message, "error")
+    else:
+        default = " It is the default." if method.is_default else ""
+        flash(f"Added {payment_methods.label(method)}.{default}", "success")

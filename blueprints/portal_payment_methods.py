@@ -1,0 +1,72 @@
+"""The portal's payment methods: the chosen company's list, adding (through the processor's
+form and back), archiving and choosing the default. Form posts and redirects: no JavaScript needed.
+
+A method of another company, or of another partner's customer, is a 404.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from blueprints.payment_method_flow import add_links, receive
+from blueprints.portal import choose_company, company_in_view
+from request_input import int_value
+from services import payment_methods
+from unit_of_work import unit_of_work
+
+bp = Blueprint("portal_payment_methods", __name__, url_prefix="/portal/payment-methods")
+
+
+@bp.get("")
+def index():
+    view, answer = company_in_view()
+    if answer is not None:
+        return answer
+    customer = view.membership.customer
+    return render_template("portal/payment_methods.html", customer=customer,
+                           methods=payment_methods.active_methods(customer),
+                           add_links=add_links("portal_payment_methods.added", customer=customer.id))
+
+
+@bp.get("/added")
+def added():
+    """The way back from the processor's form, for the company the links were drawn for."""
+    view, answer = company_in_view()
+    if answer is not None:
+        return answer
+    customer_id = int_value(request.args.get("customer"), low=1)
+    membership = next((m for m in view.memberships if m.customer_id == customer_id), None)
+    if membership is None:
+        abort(404)
+    choose_company(membership.customer_id)
+    receive(membership.customer, user=membership)
+    return redirect(url_for(".index"), code=303)
+
+
+def _method_in_view(method_id: int):
+    """(the chosen company's active method, its membership), or (None, the answer to give)."""
+    view, answer = company_in_view()
+    if answer is not None:
+        return None, answer
+    method = payment_methods.find_method(view.membership.customer, method_id)
+    if method is None:
+        abort(404)
+    return (method, view.membership), None
+
+
+# What each button does, and what the page says after it.
+CHANGES = {
+    "archive": (payment_methods.archive, "Removed {}."),
+    "default": (payment_methods.make_default, "{} is now the default."),
+}
+
+
+@bp.post("/<int:method_id>/<any(archive, default):change>")
+def change(method_id: int, change: str):
+    found, answer = _method_in_view(method_id)
+    if answer is not None:
+        return answer
+    method, membership = found
+    act, said = CHANGES[change]
+    with unit_of_work():
+        act(method, user=membership)
+    flash(said.format(payment_methods.label(method)), "success")
+    return redirect(url_for(".index"), code=303)
