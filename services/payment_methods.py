@@ -101,8 +101,8 @@ def add_from_token(customer: Customer, token: str, gateway: PaymentGateway, *, s
         details = gateway.payment_method(token)
     except GatewayError as error:
         raise TokenRefused(error.message) from None
-    if details.kind == "bank_account" and not details.mandate_accepted_at:
-        raise TokenRefused("The bank account's debit agreement was not accepted. Add the account again.")
+    if details.kind == "bank_account" and details.country == "CA" and not details.mandate_accepted_at:
+        raise TokenRefused("The pre-authorized debit agreement was not accepted. Add the account again.")
     existing = db.session.scalar(select(PaymentMethod.id).where(PaymentMethod.token == token))
     if existing is not None:
         raise AlreadyAdded()
