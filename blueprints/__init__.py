@@ -12,6 +12,7 @@ PROCESSOR_PAGES: dict[str, str] = {"sandbox": "blueprints.sandbox_processor"}
 def register_blueprints(app: Flask) -> None:
     from blueprints import (
         auth,
+        automation_settings,
         customer_page,
         customers,
         errors,
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tags.bp)
     app.register_blueprint(invoices.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(automation_settings.bp)
     app.register_blueprint(invoice_documents.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(payments.bp)

@@ -90,12 +90,18 @@ def check_subject(text: str) -> str:
 
 def check_body(text: str) -> str:
     if not text.strip():
-        raise TemplateRefused("Enter the reminder's text")
+        raise TemplateRefused("Enter the text of the reminder")
     render(text, SAMPLE)
     return text.strip()
 
 
 # -- the schedule -------------------------------------------------------------------------
+
+
+def _default_rows(partner_id: int) -> list[dict]:
+    return [{"partner_id": partner_id, "position": position, "offset_days": offset, "enabled": True,
+             "subject_template": subject, "body_template": _BODY.format(lead=lead)}
+            for position, (offset, subject, lead) in enumerate(DEFAULT_STEPS, start=1)]
 
 
 def ensure_steps(partner_ids: list[int]) -> None:
@@ -104,12 +110,16 @@ def ensure_steps(partner_ids: list[int]) -> None:
     creation: partners made before this feature, by the CLI or by the seed get it alike."""
     if not partner_ids:
         return
-    rows = [{"partner_id": partner_id, "position": position, "offset_days": offset, "enabled": True,
-             "subject_template": subject, "body_template": _BODY.format(lead=lead)}
-            for partner_id in partner_ids
-            for position, (offset, subject, lead) in enumerate(DEFAULT_STEPS, start=1)]
+    rows = [row for partner_id in partner_ids for row in _default_rows(partner_id)]
     db.session.execute(insert_or_else(ReminderStep).on_conflict_do_nothing(
         index_elements=["partner_id", "position"]), rows)
+
+
+def schedule(partner_id: int) -> list[ReminderStep]:
+    """The partner's steps in order, for reading: the defaults, unsaved, if it has none yet
+    (a page's GET writes nothing)."""
+    found = list(db.session.scalars(scoped(ReminderStep, partner_id).order_by(ReminderStep.position)))
+    return found or [ReminderStep(**row) for row in _default_rows(partner_id)]
 
 
 def steps(partner_id: int) -> list[ReminderStep]:
@@ -209,7 +219,7 @@ def for_customer(customer: Customer, zone: ZoneInfo, now: datetime) -> list[Invo
         .order_by(Invoice.due_date, Invoice.id)))
     if not invoices:
         return []
-    schedule = [step for step in steps(partner_id) if step.enabled]
+    enabled = [step for step in schedule(partner_id) if step.enabled]
     done: dict[int, list[ReminderDelivery]] = {}
     for row in db.session.scalars(scoped(ReminderDelivery, partner_id).where(
             ReminderDelivery.invoice_id.in_([invoice.id for invoice in invoices])).order_by(ReminderDelivery.step_at)):
@@ -218,7 +228,7 @@ def for_customer(customer: Customer, zone: ZoneInfo, now: datetime) -> list[Invo
     for invoice in invoices:
         rows = done.get(invoice.id, [])
         recorded = {row.step_id for row in rows}
-        upcoming = sorted(moment for step in schedule if step.id not in recorded
+        upcoming = sorted(moment for step in enabled if step.id not in recorded
                           and (moment := step_moment(invoice.due_date, step.offset_days, zone)) > now)
         shown.append(InvoiceReminders(invoice.id, invoice.number,
                                       [row.recorded_at for row in rows if row.outcome == "sent"],

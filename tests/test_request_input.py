@@ -25,6 +25,7 @@ READ_ONLY = {
     "customer_page.tag_suggestions", "tags.index", "tags.log", "static", "favicon",
     "invoices.index", "invoices.show", "invoices.invoices", "settings.logo",
     "invoice_documents.pdf", "overview.index", "portal_invoices.index",
+    "automation_settings.reminders",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",
 }
@@ -33,6 +34,7 @@ FORM_PAGES = {
     "auth.login", "tags.new", "tags.edit", "tags.delete", "portal.login", "portal.choose",
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
     "invoices.new", "invoices.edit", "settings.page",
+    "automation_settings.schedule",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only

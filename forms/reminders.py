@@ -1,0 +1,56 @@
+"""The reminder schedule's form (/settings/reminders): each step's day, subject and text,
+judged by services.reminders' rules (the sandbox renders each template before it is saved)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, Form, FormField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from models.automation import OFFSET_MAX, OFFSET_MIN
+from request_input import int_value
+from services import reminders
+from services.reminders import TemplateRefused
+
+
+def _judged(rule):
+    def validate(_form, field):
+        try:
+            field.data = rule(field.data or "")
+        except TemplateRefused as refused:
+            raise ValidationError(refused.message) from None
+    return validate
+
+
+class StepForm(Form):
+    enabled = BooleanField("Send this reminder")
+    offset_days = StringField("Days from the due date")
+    subject_template = StringField("Subject", validators=[_judged(reminders.check_subject)])
+    body_template = TextAreaField("Text", validators=[_judged(reminders.check_body)])
+
+    def validate_offset_days(self, field):
+        text = (field.data or "").strip()
+        negative = text.startswith("-")
+        days = int_value(text[1:] if negative else text, high=max(-OFFSET_MIN, OFFSET_MAX))
+        if days is None or not OFFSET_MIN <= (days := -days if negative else days) <= OFFSET_MAX:
+            raise ValidationError(f"Enter a whole number of days from {OFFSET_MIN} to {OFFSET_MAX}, like -3 or 7")
+        field.data = days
+
+
+class ReminderScheduleForm(FlaskForm):
+    steps = FieldList(FormField(StepForm), min_entries=len(reminders.DEFAULT_STEPS),
+                      max_entries=len(reminders.DEFAULT_STEPS))
+    off_tags = SelectMultipleField("No reminders to customers tagged", coerce=int,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def validate_steps(self, field):
+        offsets = [entry.form.offset_days.data for entry in field.entries if entry.form.enabled.data]
+        for entry in field.entries:
+            days = entry.form.offset_days.data
+            if entry.form.enabled.data and isinstance(days, int) and offsets.count(days) > 1:
+                entry.form.offset_days.errors.append("Another reminder is on this day: choose a different one")
+                raise ValidationError("Two reminders are on the same day")
+
+    def values(self) -> list[reminders.StepValues]:
+        return [reminders.StepValues(entry.form.offset_days.data, entry.form.enabled.data,
+                                     entry.form.subject_template.data, entry.form.body_template.data)
+                for entry in self.steps.entries]
