@@ -7,11 +7,13 @@ from config import load_config
 from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle
 from payments import gateway_for
 from request_input import install_request_input
+from signed_session import RememberedSignatures
 from unit_of_work import read_outside_transactions
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = RememberedSignatures()
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)

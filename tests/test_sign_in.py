@@ -3,13 +3,16 @@ one portal login per email across partners."""
 
 import re
 import secrets
+import time
 
+import flask
 import pytest
 from sqlalchemy import event, func, insert, select, update
 from test_portal import GOOD_PASSWORD, create_customer, emails_to, link_in, open_link, portal_login, set_password
 
 import models.login
 import sign_in
+import signed_session
 from conftest import PASSWORD, Auth, csrf_token, statements
 from extensions import db
 from models import Customer, CustomerUser, PortalAccount, StaffUser
@@ -343,3 +346,35 @@ def test_the_link_token_leaves_the_address_bar_at_once(app, logins, client):
     # Without a link opened in this session, the page is the clear "does not work" page.
     assert app.test_client().get("/portal/set-password").status_code == 404
     assert app.test_client().get("/portal/reset").status_code == 404
+
+
+# -- the signed cookie, verified once per worker (signed_session.py) ----------------------
+
+def test_a_remembered_cookie_still_expires(app, signed_in, monkeypatch):
+    assert signed_in.get("/customers").status_code == 200  # verified, and remembered
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 1
+    monkeypatch.setattr(signed_session.time, "time", lambda: later)
+    response = signed_in.get("/customers")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_cookie_one_character_off_a_remembered_one_is_refused(app, signed_in):
+    assert signed_in.get("/customers").status_code == 200
+    value = signed_in.get_cookie("session").value
+    forged = app.test_client()
+    forged.set_cookie("session", value[:-1] + ("A" if value[-1] != "A" else "B"))
+    assert forged.get("/customers").status_code == 302
+    assert copy_of(app, signed_in).get("/customers").status_code == 200  # the same string is the same session
+
+
+def test_each_request_gets_its_own_copy_of_a_remembered_session(app):
+    with app.test_request_context():
+        value = app.session_interface.get_signing_serializer(app).dumps({"_flashes": [("info", "Saved.")]})
+    cookie = {"Cookie": f"session={value}"}
+    with app.test_request_context(headers=cookie):
+        first = app.session_interface.open_session(app, flask.request)
+        first["_flashes"].append(("info", "only in this request"))
+    with app.test_request_context(headers=cookie):
+        again = app.session_interface.open_session(app, flask.request)
+    assert again["_flashes"] == [("info", "Saved.")]
