@@ -109,6 +109,10 @@ def load_config(instance_path: str) -> dict:
         "AUTOMATION_WINDOW_DAYS": _whole_days("AUTOMATION_WINDOW_DAYS", 7),
         "DEMO_LOGIN_FILE": str(instance / "demo-login.txt") if app_env == "development" else None,
     }
+    # Webhooks to 127.0.0.1 / ::1 (tests and development only: production refuses to start with it).
+    config["WEBHOOK_ALLOW_LOOPBACK"] = os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "0") == "1"
+    if production and config["WEBHOOK_ALLOW_LOOPBACK"]:
+        raise ConfigError("WEBHOOK_ALLOW_LOOPBACK cannot be set when APP_ENV=production.")
     if production:
         config["DEBUG"] = False
     return config

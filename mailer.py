@@ -268,48 +268,53 @@ def is_permanent(error: Exception) -> bool:
     return isinstance(error, ValueError)  # a message that cannot be built or encoded
 
 
-def _due(now: datetime) -> tuple:
+def _due(model, now: datetime) -> tuple:
     return (
-        OutboxEmail.status == "queued",
-        OutboxEmail.next_attempt_at <= now,
-        or_(OutboxEmail.locked_until.is_(None), OutboxEmail.locked_until < now),
+        model.status == "queued",
+        model.next_attempt_at <= now,
+        or_(model.locked_until.is_(None), model.locked_until < now),
     )
 
 
-def _claim(claim: str, now: datetime, limit: int) -> list[int]:
-    """Lease up to `limit` due emails to this claim, in one statement, and commit.
+def claim_due(model, claim: str, now: datetime, limit: int) -> list[int]:
+    """Lease up to `limit` due rows of an outbox `model` (emails, webhook deliveries: status,
+    next_attempt_at, locked_by, locked_until) to this claim, in one statement, and commit.
 
     PostgreSQL: a materialized CTE SELECT ... FOR UPDATE SKIP LOCKED passes over rows another
     worker is claiming, and runs once (as `id IN (subquery)` the planner may rescan the subquery
-    for every row, each rescan skipping the rows just locked, and take every due email).
-    SQLite: the UPDATE holds the write lock, and it re-checks the due conditions, so an email
+    for every row, each rescan skipping the rows just locked, and take every due row).
+    SQLite: the UPDATE holds the write lock, and it re-checks the due conditions, so a row
     that another worker claimed or sent meanwhile is not taken."""
-    due = select(OutboxEmail.id).where(*_due(now)).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+    due = select(model.id).where(*_due(model, now)).order_by(model.next_attempt_at, model.id)
     due = due.limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         picked = due.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-        claiming = update(OutboxEmail).where(OutboxEmail.id == picked.c.id, *_due(now))
+        claiming = update(model).where(model.id == picked.c.id, *_due(model, now))
     else:
-        claiming = update(OutboxEmail).where(OutboxEmail.id.in_(due), *_due(now))
+        claiming = update(model).where(model.id.in_(due), *_due(model, now))
     db.session.execute(
         claiming.values(locked_by=claim, locked_until=now + LEASE),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
     return list(db.session.scalars(
-        select(OutboxEmail.id).where(OutboxEmail.locked_by == claim, OutboxEmail.status == "queued")
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        select(model.id).where(model.locked_by == claim, model.status == "queued")
+        .order_by(model.next_attempt_at, model.id)
     ))
 
 
-def _release(claim: str, ids: list[int]) -> None:
-    """Hand back emails this claim will not send now; they stay due."""
+def release(model, claim: str, ids: list[int]) -> None:
+    """Hand back rows this claim will not send now; they stay due."""
     db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id.in_(ids), OutboxEmail.locked_by == claim)
+        update(model).where(model.id.in_(ids), model.locked_by == claim)
         .values(locked_by=None, locked_until=None),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
+
+
+def new_claim(worker: str) -> str:
+    return f"{worker[:87]}/{uuid.uuid4().hex[:12]}"  # unique even if two workers share a name
 
 
 def _record(email: OutboxEmail, worker: str, now: datetime, error: Exception | None) -> None:
@@ -336,33 +341,45 @@ class Round:
     failed: int = 0  # attempts that failed (the email is retried later or given up on)
 
 
+def deliver_rows(model, *, worker: str, now: datetime, limit: int, stopping: Callable[[], bool],
+                 deliver_one: Callable[[object], bool]) -> Round:
+    """Claim up to `limit` due rows of an outbox `model` and hand each to `deliver_one` (which
+    records its attempt and says whether it went), committing after each one."""
+    claim = new_claim(worker)
+    ids = claim_due(model, claim, now, limit)
+    result = Round(claimed=len(ids))
+    started = time.monotonic()
+    for position, row_id in enumerate(ids):
+        if stopping() or time.monotonic() - started > SEND_WITHIN.total_seconds():
+            release(model, claim, ids[position:])
+            break
+        if deliver_one(db.session.get(model, row_id)):
+            result.sent += 1
+        else:
+            result.failed += 1
+        db.session.commit()  # sent is recorded right after the server accepted
+    return result
+
+
 def deliver_round(*, worker: str, now: datetime | None = None, limit: int = BATCH,
                   stopping: Callable[[], bool] = lambda: False) -> Round:
     """Claim up to `limit` due emails and send them, recording each attempt."""
     now = now or utcnow()
-    claim = f"{worker[:87]}/{uuid.uuid4().hex[:12]}"  # unique even if two workers share a name
-    ids = _claim(claim, now, limit)
-    result = Round(claimed=len(ids))
-    started = time.monotonic()
     transport = _transport()
+
+    def send(email: OutboxEmail) -> bool:
+        try:
+            transport.send(build_message(email), email)
+        except Exception as error:  # any failure is this email's, recorded and retried
+            _record(email, worker, now, error)
+            return False
+        _record(email, worker, now, None)
+        return True
+
     try:
-        for position, email_id in enumerate(ids):
-            if stopping() or time.monotonic() - started > SEND_WITHIN.total_seconds():
-                _release(claim, ids[position:])
-                break
-            email = db.session.get(OutboxEmail, email_id)
-            try:
-                transport.send(build_message(email), email)
-            except Exception as error:  # any failure is this email's, recorded and retried
-                _record(email, worker, now, error)
-                result.failed += 1
-            else:
-                _record(email, worker, now, None)
-                result.sent += 1
-            db.session.commit()  # sent is recorded right after the server accepted
+        return deliver_rows(OutboxEmail, worker=worker, now=now, limit=limit, stopping=stopping, deliver_one=send)
     finally:
         transport.close()
-    return result
 
 
 def deliver_due(*, worker: str, now: datetime | None = None, limit: int = BATCH) -> int:
@@ -371,11 +388,13 @@ def deliver_due(*, worker: str, now: datetime | None = None, limit: int = BATCH)
     return deliver_round(worker=worker, now=now, limit=limit).sent
 
 
-def deliver_all_due(*, worker: str, stopping: Callable[[], bool] = lambda: False) -> Round:
-    """Rounds of deliver_round until what is due now is done (or we are asked to stop)."""
+def deliver_all_due(*, worker: str, stopping: Callable[[], bool] = lambda: False,
+                    deliver: Callable[..., Round] = deliver_round) -> Round:
+    """Rounds of `deliver` (deliver_round: emails; or another outbox's) until what is due now
+    is done (or we are asked to stop)."""
     total = Round()
     while not stopping():
-        batch = deliver_round(worker=worker, stopping=stopping)
+        batch = deliver(worker=worker, stopping=stopping)
         total.claimed += batch.claimed
         total.sent += batch.sent
         total.failed += batch.failed
@@ -443,13 +462,19 @@ def register_outbox_cli(app: Flask) -> None:
                   help="Seconds between rounds with --watch.")
     def send(watch: bool, interval: float) -> None:
         """Deliver the queued emails that are due."""
-        from worker import Job, run_jobs
+        from dataclasses import replace
+
+        from worker import MORE_OUTBOXES, Job, run_jobs
 
         worker = default_worker_name()
         if not watch:
             click.echo(report(deliver_all_due(worker=worker)))
+            for job in MORE_OUTBOXES:
+                if line := job.run(worker, lambda: False):
+                    click.echo(line)
             return
         with stop_on_signals() as stopping:
             click.echo(f"Watching the outbox every {interval:g} s as {worker}; Ctrl-C stops.")
-            run_jobs([Job("outbox", interval, deliver_outbox)], worker, stopping)
+            run_jobs([Job("outbox", interval, deliver_outbox),
+                      *(replace(job, every=interval) for job in MORE_OUTBOXES)], worker, stopping)
         click.echo("Stopped.")

@@ -15,6 +15,7 @@ import automation
 from extensions import db
 from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on_signals
 from services.drafts import delete_expired
+from services.webhooks import deliver_webhooks
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,14 @@ class Job:
     run: Callable[[str, Callable[[], bool]], str | None]
 
 
+# Outboxes besides the emails' that `flask outbox send` delivers too.
+MORE_OUTBOXES: list[Job] = [
+    Job("webhooks", 2.0, deliver_webhooks),
+]
+
 JOBS: list[Job] = [
     Job("outbox", 2.0, deliver_outbox),
+    *MORE_OUTBOXES,
     Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
     Job("automation", automation.EVERY, automation.job),  # reminders (and summaries) due now
 ]

@@ -26,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
         portal_payment_methods,
         settings,
         tags,
+        webhooks,
     )
 
     app.register_blueprint(auth.bp)
@@ -36,6 +37,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(automation_settings.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(invoice_documents.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(payments.bp)

@@ -492,3 +492,35 @@ def check_new_password(password: str, email: str) -> None:
     local = email.split("@")[0].casefold()
     if email.casefold() in folded or (len(local) >= 3 and local in folded):
         raise RuleError("Password must not contain your email address")
+
+# -- webhook URLs (its addresses are checked by services/webhooks.py: that needs DNS) ----
+
+WEBHOOK_URL_MAX = 2000
+
+
+def normalize_webhook_url(value: str | None, *, https_only: bool) -> str:
+    """An absolute http(s) URL without credentials or fragment; https only in production."""
+    from urllib.parse import urlsplit
+
+    url = (value or "").strip()
+    if not url:
+        raise RuleError("Enter the URL your server receives webhooks at")
+    if len(url) > WEBHOOK_URL_MAX:
+        raise RuleError(f"URL must be {WEBHOOK_URL_MAX:,} characters or fewer")
+    if any(ch.isspace() for ch in url):
+        raise RuleError("URL must not contain spaces or line breaks")
+    single_line(url, label="URL")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise RuleError("Enter a URL like https://example.com/webhooks") from None
+    schemes = ("https",) if https_only else ("https", "http")
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise RuleError("Enter a URL starting with https://" if https_only
+                        else "Enter a URL starting with https:// or http://")
+    if parts.username is not None or parts.password is not None:
+        raise RuleError("Leave the user name and password out of the URL")
+    if parts.fragment:
+        raise RuleError("Leave the part after # out of the URL")
+    return url

@@ -14,7 +14,23 @@ STATUSES = ("queued", "sent", "failed")
 SUBJECT_MAX = 998
 
 
-class OutboxEmail(db.Model):
+class OutboxRow:
+    """What a row of an outbox (emails, webhook deliveries) has to be claimed, retried and given
+    up on by mailer.claim_due and deliver_rows."""
+
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A worker's claim: nobody else sends the row until locked_until (a lease, in case it dies).
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # when it was given up on
+
+
+class OutboxEmail(OutboxRow, db.Model):
     __tablename__ = "outbox_emails"
     __table_args__ = (
         Index("ix_outbox_emails_due", "status", "next_attempt_at"),
@@ -30,16 +46,6 @@ class OutboxEmail(db.Model):
     # Fixed when queued, so a retry after a crash carries the same Message-ID.
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     ref: Mapped[str | None] = mapped_column(String(100), index=True)  # e.g. "invite:42"
-    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued, sent, failed
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # A worker's claim: nobody else sends the email until locked_until (a lease, in case it dies).
-    locked_by: Mapped[str | None] = mapped_column(String(100))
-    locked_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    failed_at: Mapped[datetime | None]  # when it was given up on
 
     tries: Mapped[list["DeliveryAttempt"]] = relationship(
         order_by="DeliveryAttempt.id", cascade="all, delete-orphan", passive_deletes=True

@@ -7,6 +7,7 @@ from extensions import db
 from models import Customer
 from models._time import utcnow
 from services.errors import Conflict
+from services.events import emit
 from services.history import changes_between, record
 from services.search import index_customer, indexed_values
 
@@ -50,6 +51,7 @@ def update_profile(customer: Customer, values: dict, *, expected_version: int, s
         db.session.flush()
     except StaleDataError:
         raise StaleProfile() from None
+    emit(customer.partner_id, "customer.updated", customer)
     return changes
 
 
@@ -88,6 +90,7 @@ def _set_archived(customer: Customer, archived: bool, action: str, staff_id: int
     db.session.expire(customer, ["archived_at"])
     if changed:
         record(partner_id=customer.partner_id, staff_id=staff_id, action=action, customer_id=customer.id)
+        emit(customer.partner_id, "customer.updated", customer)
     return bool(changed)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import Customer, CustomerUser
 from services.errors import Conflict, DomainError, raised_for
+from services.events import emit
 from services.history import changes_between, record
 from services.portal_access import drop_membership, invite_users, move_membership
 
@@ -38,6 +39,13 @@ def _lock(customer: Customer) -> None:
     )
 
 
+def _users_changed(customer: Customer) -> None:
+    """The customer's webhook event: its users are part of it."""
+    db.session.flush()
+    db.session.expire(customer, ["users"])
+    emit(customer.partner_id, "customer.updated", customer)
+
+
 def _subject(user: CustomerUser) -> str:
     return f"{user.name} <{user.email}>"
 
@@ -58,8 +66,9 @@ def add_users(customer: Customer, rows: list[dict], *, staff_id: int) -> list[Cu
 
 
 def _after_add(customer: Customer, users: list[CustomerUser]) -> None:
-    """What else new users bring, in the same transaction: their portal invitations."""
+    """What else new users bring, in the same transaction: their portal invitations, the webhook event."""
     invite_users(users)
+    _users_changed(customer)
 
 
 def update_user(user: CustomerUser, *, name: str, email: str, staff_id: int) -> list[dict]:
@@ -79,6 +88,7 @@ def update_user(user: CustomerUser, *, name: str, email: str, staff_id: int) -> 
         partner_id=customer.partner_id, staff_id=staff_id, action="user.updated", customer_id=customer.id,
         subject=subject, changes=changes,
     )
+    _users_changed(customer)
     return changes
 
 
@@ -96,3 +106,4 @@ def remove_user(user: CustomerUser, *, staff_id: int) -> None:
     )
     drop_membership(user)  # a removed user's unused portal links stop working
     db.session.delete(user)
+    _users_changed(customer)

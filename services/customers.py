@@ -13,6 +13,7 @@ from models import Customer, CustomerUser, Partner
 from services.customer_profile import update_profile
 from services.customer_users import add_users, update_user
 from services.errors import Conflict, DomainError, raised_for
+from services.events import emit
 from services.portal_access import invite_users
 from services.search import index_customer
 from tenancy import customers
@@ -129,6 +130,7 @@ def update_customer(customer: Customer, values: Mapping, *, staff_id: int | None
 
 def _after_create(customer: Customer) -> None:
     """What else a new customer brings, in the same unit of work: its search words, its users'
-    invitations."""
+    invitations, its webhook event."""
     index_customer(customer)
     invite_users(customer.users)
+    emit(customer.partner_id, "customer.created", customer)

@@ -16,6 +16,7 @@ from extensions import db
 from mailer import Attachment, queue_templated_email
 from models import Customer, Invoice, InvoiceSend, Partner
 from models._time import utcnow
+from services.events import emit
 from services.invoice_pdf import render_invoice_pdf
 from services.invoices import NotAllowedNow
 from templating import date as show_date
@@ -57,6 +58,7 @@ def send_invoice(invoice: Invoice, customer: Customer, partner: Partner, *, staf
     db.session.add(sent)
     invoice.sent_at = now
     db.session.flush()
+    emit(invoice.partner_id, "invoice.sent", invoice)
     return sent
 
 

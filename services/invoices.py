@@ -33,6 +33,7 @@ from models._time import utcnow
 from models.invoice import invoice_number
 from services.customers import Outcome, one_sync_at_a_time
 from services.errors import Conflict, DomainError
+from services.events import emit
 
 # -- errors: each with its message -------------------------------------------------------
 
@@ -258,6 +259,7 @@ def finalize(invoice: Invoice, *, today: date) -> Invoice:
     invoice.status = "open"
     invoice.finalized_at = invoice.updated_at = utcnow()
     _flush()  # "WHERE version = …": of two finalizes of one draft, the second is a StaleInvoice
+    emit(invoice.partner_id, "invoice.finalized", invoice)
     return invoice
 
 
@@ -272,6 +274,7 @@ def void(invoice: Invoice, reason: str) -> Invoice:
     invoice.void_reason = reason
     invoice.voided_at = invoice.updated_at = utcnow()
     _flush()
+    emit(invoice.partner_id, "invoice.voided", invoice)
     return invoice
 
 

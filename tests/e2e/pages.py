@@ -47,6 +47,7 @@ class Site:
     portal_email: str  # a portal login with a password and two companies
     staff_reset: str  # an emailed staff reset link not yet used
     invoice: int = 0  # an open invoice of `customer`, sent to its users and viewed in the portal
+    webhook: int = 0  # an endpoint with a delivery that failed once
 
 
 def build_site(app, staff, hundred: list[int]) -> Site:
@@ -74,7 +75,7 @@ def build_site(app, staff, hundred: list[int]) -> Site:
                 archived=hundred[-1],
                 invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
                 portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]),
-                invoice=_sent_invoice(app, staff, customer))
+                invoice=_sent_invoice(app, staff, customer), webhook=_webhook(app, staff, customer))
 
 
 def _sent_invoice(app, staff, customer: int) -> int:
@@ -87,6 +88,32 @@ def _sent_invoice(app, staff, customer: int) -> int:
         send_invoice(invoice, invoice.customer, db.session.get(Partner, staff.partner_id), staff_id=staff.id,
                      today=today)
     return made.id
+
+
+def _webhook(app, staff, customer: int) -> int:
+    """An endpoint (saved directly: the tests' site has no public server) with one event whose
+    first delivery attempt failed (the delivery log)."""
+    from models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from services.events import emit
+
+    with app.app_context(), unit_of_work():
+        endpoint = WebhookEndpoint(partner_id=staff.partner_id, url="https://hooks.example.com/receivables/events",
+                                   secret_salt="e2e", enabled=True)
+        db.session.add(endpoint)
+        db.session.flush()
+        emit(staff.partner_id, "customer.updated", db.session.get(Customer, customer))
+        delivery = db.session.scalar(select(WebhookDelivery))
+        delivery.attempts = 1
+        db.session.add(WebhookAttempt(delivery_id=delivery.id, worker="e2e", ok=False, status_code=503,
+                                      error="HTTP 503: Service Unavailable"))
+        return endpoint.id
+
+
+def webhook_added(page, site: Site) -> None:
+    """An endpoint just added: its signing secret, shown once."""
+    page.goto("/settings/webhooks")
+    page.fill("#url", "https://93.184.215.14/hooks")
+    press(page, "main form button[type=submit]", "#signing-secret")
 
 
 # -- signing in --------------------------------------------------------------------
@@ -267,6 +294,10 @@ PARTNER = [
     ("Invoice, draft", draft_invoice),
     ("Invoice, open", open_invoice),
     ("Settings", "/settings"),
+    ("Webhooks", "/settings/webhooks"),
+    ("Webhooks, endpoint added", webhook_added),
+    ("Webhooks with errors", with_errors("/settings/webhooks")),
+    ("Webhooks, delivery log", "/settings/webhooks/{webhook}"),
 ]
 
 PORTAL = [
