@@ -21,6 +21,7 @@ from email import policy
 from email.errors import NonASCIILocalPartDefect
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -132,18 +133,24 @@ def check_headers(headers: dict[str, str]) -> None:
     """Refuse what the email package would refuse in these headers (line breaks, including
     U+2028 and U+0085, and malformed addresses) and control characters, naming the header."""
     for name, value in headers.items():
-        if _CONTROL.search(value) or any(ch in value for ch in "\u2028\u2029"):
-            raise UnsendableHeader(name, "cannot contain a line break or a control character")
-        message = EmailMessage(policy=_STRICT)
-        try:
-            message[name.title()] = value
-            # A local part beyond ASCII is sent with SMTPUTF8 (or fails then, for good, by server).
-            defects = [d for d in message[name.title()].defects if not isinstance(d, NonASCIILocalPartDefect)]
-            bytes(message)
-        except (ValueError, TypeError, IndexError) as error:
-            raise UnsendableHeader(name, f"cannot be sent as it is ({error})") from None
-        if defects:
-            raise UnsendableHeader(name, f"cannot be sent as it is ({defects[0]})")
+        _check_header(name, value)
+
+
+@lru_cache(maxsize=4096)  # a batch (the automation pass) repeats its sender and recipients thousands of times
+def _check_header(name: str, value: str) -> None:
+    """One header of check_headers(); a pure function of its two strings (a refusal is not cached)."""
+    if _CONTROL.search(value) or any(ch in value for ch in "\u2028\u2029"):
+        raise UnsendableHeader(name, "cannot contain a line break or a control character")
+    message = EmailMessage(policy=_STRICT)
+    try:
+        message[name.title()] = value
+        # A local part beyond ASCII is sent with SMTPUTF8 (or fails then, for good, by server).
+        defects = [d for d in message[name.title()].defects if not isinstance(d, NonASCIILocalPartDefect)]
+        bytes(message)
+    except (ValueError, TypeError, IndexError) as error:
+        raise UnsendableHeader(name, f"cannot be sent as it is ({error})") from None
+    if defects:
+        raise UnsendableHeader(name, f"cannot be sent as it is ({defects[0]})")
 
 
 def latest_status(ref: str) -> tuple[str, datetime | None] | None:
