@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         portal,
         portal_invoices,
         portal_payment_methods,
+        portal_payments,
         settings,
         tags,
         webhooks,
@@ -48,4 +49,5 @@ def register_blueprints(app: Flask) -> None:
         pages = importlib.import_module(processor_pages)
         app.register_blueprint(pages.bp)
         app.extensions["processor_pages"] = pages  # its add_links(return_to): payment_method_flow
+    app.register_blueprint(portal_payments.bp)
     errors.register(app)

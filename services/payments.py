@@ -236,7 +236,8 @@ def _check_shares(shares: Sequence[Share], customer: Customer, locale: str) -> s
     return currencies.pop()
 
 
-def _recorded(partner_id: int, key: str) -> PaymentAttempt | None:
+def recorded(partner_id: int, key: str) -> PaymentAttempt | None:
+    """The attempt recorded with this key, if any: a resubmitted pay form answers with its receipt."""
     return db.session.scalar(scoped(PaymentAttempt, partner_id).where(PaymentAttempt.idempotency_key == key))
 
 
@@ -248,7 +249,7 @@ def pay(customer: Customer, shares: Sequence[Share], method: PaymentMethod, atte
     PaymentFailed with the processor's reason in plain words when declined (nothing charged,
     nothing recorded), or a DomainError by the field for an amount the balance does not allow."""
     partner = db.session.get(Partner, customer.partner_id)
-    done = _recorded(partner.id, attempt_key)
+    done = recorded(partner.id, attempt_key)
     if done is not None:
         return done
     currency = _check_shares(shares, customer, partner.locale)
@@ -269,7 +270,7 @@ def pay(customer: Customer, shares: Sequence[Share], method: PaymentMethod, atte
                                   portal_account_id=portal_account_id, today=today or partner_today(partner))
     except AttemptRecorded:
         db.session.rollback()
-        return _recorded(partner.id, attempt_key)
+        return recorded(partner.id, attempt_key)
     except DomainError as refused:
         # Another payment of an invoice came in between our check and the charge: what we
         # charged goes back (once: the refund's key is the attempt's), and the person is told.

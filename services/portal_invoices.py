@@ -38,7 +38,7 @@ def company_invoices(customer: Customer) -> list[Invoice]:
 class Summary:
     open_count: int
     overdue_count: int
-    total: int  # cents, every open invoice (one currency per customer)
+    total: int  # cents, the balance of every open invoice (one currency per customer)
     currency: str | None
     locale: str  # the partner's
 
@@ -49,7 +49,7 @@ def summary(customer: Customer) -> Summary:
     today = partner_today(partner)
     row = db.session.execute(
         select(func.count(), func.sum(case((Invoice.due_date < today, 1), else_=0)),
-               func.coalesce(func.sum(Invoice.total), 0), func.max(Invoice.currency))
+               func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0), func.max(Invoice.currency))
         .where(Invoice.partner_id == customer.partner_id, Invoice.customer_id == customer.id,
                Invoice.status == "open")
     ).one()
