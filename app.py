@@ -4,7 +4,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import load_config
-from extensions import csrf, db, limiter, login_manager, migrate, ping_connections_that_sat_idle
+from extensions import csrf, db, limiter, login_manager, ping_connections_that_sat_idle
 from payments import gateway_for
 from request_input import install_request_input
 from signed_session import RememberedSignatures
@@ -25,7 +25,6 @@ def create_app(config: dict | None = None) -> Flask:
             event.listen(db.engine, "connect", _sqlite_page_cache)
         else:  # a SQLite file never disconnects
             ping_connections_that_sat_idle(db.engine)
-    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, insert, select, text
 
-from extensions import db
+from extensions import db, init_migrations
 from keys import email_key
 from models import Customer, CustomerUser, Invoice, Partner, StaffUser, Tag, customer_tags
 from models.customer import derived_columns
@@ -56,6 +56,18 @@ def register_cli(app: Flask) -> None:
     register_outbox_cli(app)
     register_worker_cli(app)
     register_automation_cli(app)
+
+    # `flask db ...` is Flask-Migrate's group, loaded when it runs (init_migrations): its
+    # arguments, --help included, go to it unchanged.
+    @app.cli.command("db", add_help_option=False,
+                     context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.pass_context
+    def db_commands(ctx):
+        """Database migrations (Flask-Migrate: upgrade, check, migrate, ...)."""
+        init_migrations(current_app)
+        from flask_migrate.cli import db as commands
+
+        return commands.main(args=ctx.args, prog_name=ctx.command_path, obj=ctx.obj, standalone_mode=False)
 
     @app.cli.command("create-partner")
     @click.argument("name")

@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from app import create_app
-from extensions import db, limiter
+from extensions import db, init_migrations, limiter
 from keys import email_key
 from models import Partner, StaffUser
 
@@ -44,6 +44,7 @@ def app(database_url, tmp_path_factory):
     )
     with app.app_context():
         _reset_schema()
+        init_migrations(app)
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
     yield app
     with app.app_context():
