@@ -298,6 +298,9 @@ PARTNER = [
     ("Webhooks, endpoint added", webhook_added),
     ("Webhooks with errors", with_errors("/settings/webhooks")),
     ("Webhooks, delivery log", "/settings/webhooks/{webhook}"),
+    ("Reminders", "/settings/reminders"),
+    ("Reminders with errors", with_errors("/settings/reminders")),
+    ("Customer, Reminders", "/customers/{customer}/reminders"),
 ]
 
 PORTAL = [
