@@ -18,7 +18,8 @@ This module is the only one that imports the `stripe` SDK: payments.GATEWAYS imp
 PAYMENT_GATEWAY=stripe, so a worker on the sandbox never loads it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,7 @@ INTENT_STATUS: dict[str, ChargeStatus] = {
 BANK_TYPES = ("us_bank_account", "acss_debit")
 # What Stripe.js may set up, by the kind the app asks to add.
 SETUP_TYPES = {"card": "card", "us_bank_account": "us_bank_account", "ca_bank_account": "acss_debit"}
+MANDATE_NAMES = {"us_bank_account": "The ACH debit authorization", "acss_debit": "The pre-authorized debit agreement"}
 PROCESSOR_DOWN = "The payment processor could not be reached. Nothing was charged: try again in a few minutes."
 
 
@@ -168,7 +170,27 @@ class StripeGateway:
     # -- the PaymentGateway interface
 
     def payment_method(self, token: str) -> PaymentMethod:
-        return _method(self._retrieve_method(token))
+        method = _method(self._retrieve_method(token))
+        if method.kind == "bank_account":
+            method = replace(method, **self._mandate(token))
+        return method
+
+    def _mandate(self, token: str) -> dict:
+        """A bank account's debit mandate, which Stripe's form showed and the payer accepted: Stripe
+        keeps it on the SetupIntent that saved the method. None accepted: no mandate fields."""
+        with _refusals():
+            setups = self._stripe.setup_intents.list(
+                {"payment_method": token, "expand": ["data.mandate"], "limit": 10}).to_dict()["data"]
+        for setup in setups:
+            mandate = setup.get("mandate")
+            accepted = (mandate or {}).get("customer_acceptance") if isinstance(mandate, dict) else None
+            if setup.get("status") == "succeeded" and accepted and accepted.get("accepted_at"):
+                return {
+                    "mandate_text": f"{MANDATE_NAMES[mandate['payment_method_details']['type']]} accepted in "
+                                    f"Stripe's form; Stripe keeps its text as mandate {mandate['id']}.",
+                    "mandate_accepted_at": datetime.fromtimestamp(accepted["accepted_at"], UTC).replace(tzinfo=None),
+                }
+        return {}
 
     def _retrieve_method(self, token: str) -> dict:
         if not token.startswith("pm_"):

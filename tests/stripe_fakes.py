@@ -232,3 +232,18 @@ def refund(re_id="re_1Back", *, amount=2500, pi_id="pi_1Paid"):
 
 def with_changes(obj: dict, **changes) -> dict:
     return {**copy.deepcopy(obj), **changes}
+
+
+def setup_intents_with_mandate(pm_id="pm_1Bank", method_type="us_bank_account", *, accepted_at=1764090000):
+    # docs.stripe.com/api/setup_intents/list?payment_method=…&expand[]=data.mandate; docs.stripe.com/api/mandates/object
+    mandate = None
+    if accepted_at is not None:
+        mandate = {"id": "mandate_1Debit", "object": "mandate", "livemode": False, "payment_method": pm_id,
+                   "status": "active", "type": "multi_use", "multi_use": {},
+                   "customer_acceptance": {"accepted_at": accepted_at, "type": "online",
+                                           "online": {"ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0"}},
+                   "payment_method_details": {"type": method_type, method_type: {}}}
+    setup = {"id": "seti_1Saved", "object": "setup_intent", "customer": "cus_1Dental", "livemode": False,
+             "payment_method": pm_id, "payment_method_types": [method_type], "status": "succeeded",
+             "usage": "off_session", "mandate": mandate, "client_secret": "seti_1Saved_secret_recorded"}
+    return {"object": "list", "url": "/v1/setup_intents", "has_more": False, "data": [setup]}

@@ -1,6 +1,8 @@
 """The stripe gateway: against localstripe for cards, against recorded responses for what
 localstripe does not do (bank debits, Stripe's decline codes, idempotent replays)."""
 
+from datetime import datetime
+
 import pytest
 from fresh_app import run_fresh_app
 from stripe_fakes import (
@@ -17,6 +19,7 @@ from stripe_fakes import (
     localstripe,
     payment_intent,
     refund,
+    setup_intents_with_mandate,
     us_bank_method,
 )
 
@@ -251,15 +254,44 @@ def test_a_replayed_idempotency_key_answers_the_first_charge_or_decline_and_refu
     (card_method(funding="debit", last4="5556"), dict(kind="debit_card", brand="visa", last4="5556")),
     (card_method(funding="prepaid"), dict(kind="debit_card", brand="visa", last4="4242")),
     (card_method(brand="amex", last4="0005"), dict(kind="credit_card", brand="amex", last4="0005")),
-    (us_bank_method(), dict(kind="bank_account", holder_name="Northwind Dental", last4="6789", country="US",
-                            routing_number="110000000", brand="", exp_month=None)),
-    (acss_method(), dict(kind="bank_account", holder_name="Maple Clinic", last4="6789", country="CA",
-                         institution_number="000", transit_number="11000", routing_number="")),
 ])
-def test_each_kind_of_stripe_method_is_what_the_app_stores(method, expected):
+def test_each_kind_of_stripe_card_is_what_the_app_stores(method, expected):
     gateway, _ = recorded(Exchange("GET", f"/v1/payment_methods/{method['id']}", 200, method))
     stored = gateway.payment_method(method["id"])
     assert {name: getattr(stored, name) for name in expected} == expected
+
+
+ACCEPTED = datetime(2025, 11, 25, 17, 0)  # 1764090000, as a naive UTC time
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    (us_bank_method(), dict(kind="bank_account", holder_name="Northwind Dental", last4="6789", country="US",
+                            routing_number="110000000", brand="", exp_month=None, mandate_accepted_at=ACCEPTED,
+                            mandate_text="The ACH debit authorization accepted in Stripe's form; Stripe keeps its "
+                                         "text as mandate mandate_1Debit.")),
+    (acss_method(), dict(kind="bank_account", holder_name="Maple Clinic", last4="6789", country="CA",
+                         institution_number="000", transit_number="11000", routing_number="",
+                         mandate_accepted_at=ACCEPTED,
+                         mandate_text="The pre-authorized debit agreement accepted in Stripe's form; Stripe keeps "
+                                      "its text as mandate mandate_1Debit.")),
+])
+def test_each_kind_of_stripe_bank_account_is_what_the_app_stores_with_its_mandate(method, expected):
+    gateway, client = recorded(
+        Exchange("GET", f"/v1/payment_methods/{method['id']}", 200, method),
+        Exchange("GET", "/v1/setup_intents", 200, setup_intents_with_mandate(method["id"], method["type"])),
+    )
+    stored = gateway.payment_method(method["id"])
+    assert {name: getattr(stored, name) for name in expected} == expected
+    assert client.sent[1].query["payment_method"] == method["id"]
+
+
+def test_a_bank_account_whose_mandate_was_never_accepted_has_no_mandate():
+    gateway, _ = recorded(
+        Exchange("GET", "/v1/payment_methods/pm_1Bank", 200, us_bank_method()),
+        Exchange("GET", "/v1/setup_intents", 200, setup_intents_with_mandate(accepted_at=None)),
+    )
+    stored = gateway.payment_method("pm_1Bank")
+    assert (stored.mandate_text, stored.mandate_accepted_at) == ("", None)
 
 
 def test_a_bank_debit_starts_pending_and_settles_when_stripe_says_so():
