@@ -60,9 +60,11 @@ def history_field(name: str) -> str:
     return history.FIELD_LABELS.get(name, name)
 
 
-def payments_test_mode() -> bool:
-    """True while the gateway moves no real money: base.html then shows the TEST MODE banner."""
-    return gateway_for(current_app).test_mode
+def payments_test_mode() -> str:
+    """While the gateway moves no real money, where payments go (base.html's TEST MODE banner
+    says it); "" otherwise."""
+    gateway = gateway_for(current_app)
+    return gateway.label if gateway.test_mode else ""
 
 
 def install_template_helpers(app: Flask) -> None:

@@ -6,7 +6,7 @@ from flask import Flask
 
 # The processor's own hosted pages, by PAYMENT_GATEWAY: registered only for that gateway. The
 # module has `bp` and `add_links(return_to)`, the links to its forms that come back to return_to.
-PROCESSOR_PAGES: dict[str, str] = {"sandbox": "blueprints.sandbox_processor"}
+PROCESSOR_PAGES: dict[str, str] = {"sandbox": "blueprints.sandbox_processor", "stripe": "blueprints.stripe_elements"}
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,8 +8,9 @@ else's token, planted in a link) is refused, and the token never lands on the wr
 
 import hmac
 import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import abort, current_app, flash, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 
 from payments import gateway_for
 from services import payment_methods
@@ -31,6 +32,13 @@ def add_links(endpoint: str, **values) -> list[tuple[str, str]]:
     if pages is None:
         return []
     return pages.add_links(url_for(endpoint, state=_state(), **values))
+
+
+def back_with_token(return_to: str, token: str):
+    """The processor's page hands the token back: 303 to return_to with the token added to its query."""
+    parts = urlsplit(return_to)
+    query = urlencode([*parse_qsl(parts.query), ("token", token)])
+    return redirect(urlunsplit(("", "", parts.path, query, "")), code=303)
 
 
 def receive(customer, **who) -> None:

@@ -8,11 +8,10 @@ routes never receive a card or an account number, and these pages never show one
 refused form asks for the number anew, with the processor's message beside it.
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from blueprints.blur import CheckUrls, answer_check
+from blueprints.payment_method_flow import back_with_token
 from forms.sandbox_processor import BankForm, CardForm, bank_country
 from payments import gateway_for
 from payments.sandbox import DetailsRefused
@@ -36,13 +35,6 @@ def _return_to(form) -> str:
     return target
 
 
-def _back(return_to: str, token: str):
-    """303 to return_to with the token added to its query."""
-    parts = urlsplit(return_to)
-    query = urlencode([*parse_qsl(parts.query), ("token", token)])
-    return redirect(urlunsplit(("", "", parts.path, query, "")), code=303)
-
-
 def _refused(form, refused: DetailsRefused) -> None:
     """The processor's refusal, each message by its field (or the first field, if it has none)."""
     for field, message in refused.errors.items():
@@ -63,7 +55,7 @@ def card():
         except DetailsRefused as refused:
             _refused(form, refused)
         else:
-            return _back(return_to, method.token)
+            return back_with_token(return_to, method.token)
     status = 422 if form.errors else 200
     return render_template("sandbox_processor/card.html", form=form, return_to=return_to,
                            check_url=CheckUrls("sandbox_processor.check_card")), status
@@ -87,7 +79,7 @@ def bank():
         except DetailsRefused as refused:
             _refused(form, refused)
         else:
-            return _back(return_to, method.token)
+            return back_with_token(return_to, method.token)
     status = 422 if form.errors else 200
     return render_template("sandbox_processor/bank.html", form=form, return_to=return_to, country=country,
                            check_url=CheckUrls("sandbox_processor.check_bank")), status

@@ -124,6 +124,7 @@ class DebitStatus:
 
 class PaymentGateway(Protocol):
     name: str
+    label: str  # where payments go, for people: "the sandbox processor"
     # True while no real money can move: every page then shows the TEST MODE banner.
     test_mode: bool
 

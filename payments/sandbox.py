@@ -248,6 +248,7 @@ class SandboxGateway:
     """The PaymentGateway for test mode (payments.gateway.PaymentGateway)."""
 
     name = "sandbox"
+    label = "the sandbox processor"
     test_mode = True
 
     def __init__(self, app=None):

@@ -125,11 +125,23 @@ class StripeSettings:
         # localstripe serves its stand-in for Stripe.js at <api base>/js.stripe.com/v3/.
         return f"{self.api_base}/js.stripe.com/v3/" if self.api_base else "https://js.stripe.com/v3/"
 
+    @property
+    def browser_sources(self) -> dict[str, tuple[str, ...]]:
+        """What a page with Stripe's elements must let the browser load (Content-Security-Policy):
+        Stripe.js, its frames, and the API it calls (docs.stripe.com/security/guide#content-security-policy)."""
+        if self.api_base:  # localstripe serves its Stripe.js and answers its calls itself
+            origin = self.api_base
+            return {"script_src": (origin,), "frame_src": (origin,), "connect_src": (origin,)}
+        return {"script_src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+                "frame_src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
+                "connect_src": ("https://api.stripe.com",)}
+
 
 class StripeGateway:
     """The PaymentGateway on Stripe (payments.gateway.PaymentGateway)."""
 
     name = "stripe"
+    label = "Stripe"
 
     def __init__(self, settings: StripeSettings, *, http_client: Any = None):
         """`http_client`: the SDK's HTTP client (tests hand it recorded responses)."""

@@ -155,3 +155,23 @@ def signed_in(client, partner):
     response = Auth(client).login(partner.email)
     assert response.status_code == 303
     return client
+
+
+@pytest.fixture(scope="session")
+def api_base(tmp_path_factory):
+    """A localstripe (a fake Stripe server) for the run, as tests/stripe_fakes.py starts it: its base URL."""
+    from stripe_fakes import localstripe
+
+    with localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def stripe_app(app, api_base):
+    """The app on PAYMENT_GATEWAY=stripe, talking to the run's localstripe (tests/stripe_fakes.py)."""
+    from stripe_fakes import make_stripe_app
+
+    stripe_app = make_stripe_app(app, api_base)
+    yield stripe_app
+    with stripe_app.app_context():
+        db.engine.dispose()

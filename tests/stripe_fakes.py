@@ -247,3 +247,30 @@ def setup_intents_with_mandate(pm_id="pm_1Bank", method_type="us_bank_account", 
              "payment_method": pm_id, "payment_method_types": [method_type], "status": "succeeded",
              "usage": "off_session", "mandate": mandate, "client_secret": "seti_1Saved_secret_recorded"}
     return {"object": "list", "url": "/v1/setup_intents", "has_more": False, "data": [setup]}
+
+
+def make_stripe_app(app, api_base: str):
+    """An app made by create_app with PAYMENT_GATEWAY=stripe on this localstripe, sharing the test
+    app's database (its schema, its cleanup between tests)."""
+    from app import create_app
+
+    return create_app({
+        "TESTING": True, "SERVER_NAME": None, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MAIL_OUTBOX_DIR": app.config["MAIL_OUTBOX_DIR"], "PAYMENT_GATEWAY": "stripe",
+        "STRIPE_SECRET_KEY": SECRET_KEY, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "STRIPE_API_BASE": api_base,
+    })
+
+
+def portal_user(app, partner, *, password: str, company="Northwind Dental", email="ann@example.com"):
+    """A customer with one user, whose portal login has a password. Returns the customer's id."""
+    from customer_helpers import make_customer
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import PortalAccount
+    from unit_of_work import unit_of_work
+
+    customer = make_customer(app, partner, company=company, users=(("Ann Lee", email),))
+    with app.app_context(), unit_of_work():
+        db.session.scalar(select(PortalAccount).where(PortalAccount.email == email)).set_password(password)
+    return customer

@@ -16,7 +16,6 @@ from stripe_fakes import (
     charge,
     confirm_card_setup,
     idempotency_error,
-    localstripe,
     payment_intent,
     refund,
     setup_intents_with_mandate,
@@ -26,12 +25,6 @@ from stripe_fakes import (
 from config import ConfigError
 from payments.gateway import REASONS, Charge, DebitStatus, Declined, GatewayError, PaymentMethod
 from payments.stripe_gateway import StripeGateway, StripeSettings
-
-
-@pytest.fixture(scope="module")
-def api_base(tmp_path_factory):
-    with localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log") as base:
-        yield base
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ With CI=true a missing browser fails the run; elsewhere the browser tests skip, 
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,15 +44,22 @@ def missing_tool(message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The test app served on 127.0.0.1 at a port of its own, for the whole run."""
+@contextmanager
+def serving(app):
+    """The app served on 127.0.0.1 at a port of its own, in a thread: its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served for the whole run."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
