@@ -9,7 +9,7 @@ from sqlalchemy import select
 from stripe_fakes import confirm_card_setup, portal_user
 from test_portal import GOOD_PASSWORD, portal_login
 
-from conftest import csrf_token
+from conftest import Auth, csrf_token
 from extensions import db
 from models import PaymentMethod
 
@@ -98,3 +98,24 @@ def test_a_payment_method_this_visit_did_not_set_up_is_refused(app, stripe_app, 
         assert "The payment method was not saved with the processor. Add it again." in refused.text
         assert "<title>Error: " in refused.text
     assert saved_methods(app) == []
+
+
+def test_a_partner_adds_a_card_from_the_customer_pages_link(app, stripe_app, partner, api_base):
+    customer_id = portal_user(app, partner, password=GOOD_PASSWORD)
+    staff = stripe_app.test_client()
+    assert Auth(staff).login(partner.email).status_code == 303
+    tab = staff.get(f"/customers/{customer_id}/payment-methods")
+    assert tab.status_code == 200
+    link = re.search(r'<a[^>]*href="([^"]+)"[^>]*>Add a card</a>', tab.text).group(1).replace("&amp;", "&")
+    page = staff.get(link)
+    assert page.status_code == 200
+    confirmed = confirm_card_setup(api_base, re.search(r'data-client-secret="([^"]+)"', page.text).group(1),
+                                   "5555555555554444", name="Northwind Dental AP")
+    back = staff.post(PAGE, data={"csrf_token": csrf_token(page.text),
+                                  "return_to": parse_qs(urlsplit(link).query)["return_to"][0],
+                                  "payment_method": confirmed["payment_method"]})
+    assert back.status_code == 303
+    staff.get(back.headers["Location"])
+    (method,) = saved_methods(app)
+    assert (method.customer_id, method.last4, method.holder_name, method.created_by_staff_id) == (
+        customer_id, "4444", "Northwind Dental AP", partner.id)
