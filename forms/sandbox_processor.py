@@ -35,19 +35,26 @@ def _card_number(_form, value):
     return sandbox.judge_card_number(value)[0]
 
 
+def _typed(field) -> str:
+    return field.raw_data[0] if field.raw_data else ""
+
+
 def _expiry_year(form, value):
+    month = _typed(form.exp_month)
     try:
-        rules.check_expiry_month(form.exp_month.raw_data[0] if form.exp_month.raw_data else "")
+        rules.check_expiry_month(month)
     except RuleError:
-        return value  # the month's own message says what is wrong
-    return str(rules.check_expiry(form.exp_month.raw_data[0], value, _today())[1])
+        month = "12"  # the month's own message says what is wrong with it; judge the year alone
+    return str(rules.check_expiry(month, value, _today())[1])
 
 
 def _cvc(form, value):
     try:
-        brand = rules.normalize_card_number(form.number.raw_data[0] if form.number.raw_data else "")[1]
-    except RuleError:
-        return value  # the number's message comes first: the code's length depends on the brand
+        brand = rules.normalize_card_number(_typed(form.number))[1]
+    except RuleError:  # the code's length depends on the brand: until the number is right, only ask for it
+        if not (value or "").strip():
+            raise RuleError("Enter the security code") from None
+        return value
     return rules.check_cvc(value, brand)
 
 

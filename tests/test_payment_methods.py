@@ -259,6 +259,16 @@ def test_a_refused_card_form_shows_the_message_by_the_field_and_never_the_number
     assert saved(app, portal.customer_id) == []
 
 
+def test_an_empty_card_form_asks_for_every_field_at_once(portal):
+    page = submit(portal, add_links(portal)["Add a card"], {})
+    assert page.status_code == 422
+    for field, message in [("number", "Enter the card number"),
+                           ("exp_month", "Enter the expiry month as a number from 1 to 12"),
+                           ("exp_year", "Enter the expiry year, like 2030"), ("cvc", "Enter the security code"),
+                           ("name", "Enter the name on the card")]:
+        assert message in field_row_html(page.text, field)
+
+
 def field_row_html(html: str, field: str) -> str:
     start = html.index(f'id="row-{field}"')
     return html[start:html.index("</div>", start)]

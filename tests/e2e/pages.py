@@ -233,6 +233,15 @@ def portal_invoices(page, site: Site) -> None:
     page.goto("/portal/invoices")
 
 
+def portal_payment_methods(page, site: Site) -> None:
+    portal_home(page, site)
+    page.goto("/portal/payment-methods")
+
+
+SANDBOX_CARD = "/sandbox-processor/card?return_to=/portal/payment-methods"
+SANDBOX_BANK = "/sandbox-processor/bank?return_to=/portal/payment-methods"
+
+
 SIGNED_OUT = [
     ("Sign in", "/login"),
     ("Sign in with errors", with_errors("/login")),
@@ -301,6 +310,7 @@ PARTNER = [
     ("Reminders", "/settings/reminders"),
     ("Reminders with errors", with_errors("/settings/reminders")),
     ("Customer, Reminders", "/customers/{customer}/reminders"),
+    ("Customer, Payment methods", "/customers/{customer}/payment-methods"),
 ]
 
 PORTAL = [
@@ -308,6 +318,11 @@ PORTAL = [
     ("Portal, home", portal_home),
     ("Portal, invoices", portal_invoices),
     ("Portal, an invoice", "/portal/invoices/{invoice}"),
+    ("Portal, payment methods", portal_payment_methods),
+    ("Sandbox processor, card form", SANDBOX_CARD),
+    ("Sandbox processor, card form with errors", with_errors(SANDBOX_CARD)),
+    ("Sandbox processor, US bank form", SANDBOX_BANK),
+    ("Sandbox processor, Canadian bank form with errors", with_errors(SANDBOX_BANK + "&country=CA")),
 ]
 
 def go(page, site: Site, where) -> None:
@@ -365,6 +380,12 @@ def apply_missing_tag(page, site: Site) -> str:
                          {**form_values(page, "form.tag-add"), "tag-name": ""})
 
 
+def sandbox_card_check(page, site: Site) -> str:
+    page.goto(SANDBOX_CARD)
+    return post_fragment(page, "/sandbox-processor/card/check/number",
+                         {**form_values(page), "number": "4242 4242 4242 4241"})
+
+
 FRAGMENTS = [
     ("All Customers, search results", get_fragment("/customers?q=harb")),
     ("Customer, Users tab", get_fragment("/customers/{customer}/users")),
@@ -375,6 +396,7 @@ FRAGMENTS = [
     ("Add customer, step 2 remove a user", remove_user_row),
     ("Customer, apply an empty tag", apply_missing_tag),
     ("Customer, archive confirmation", get_fragment("/customers/{customer}/archive")),
+    ("Sandbox processor, card blur check", sandbox_card_check),
 ]
 
 # (who, how they sign in, their pages, the fragments htmx fetches for them)
