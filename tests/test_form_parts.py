@@ -170,6 +170,6 @@ def test_another_blueprint_adds_a_customer_tab_with_one_entry_and_one_template(a
     assert '<p id="notes-panel">0 open notes</p>' in page
     assert "<title>Notes: Northwind Dental · Receivables</title>" in page
     tabs = re.findall(r'id="tab-(\w+)"', page)
-    assert tabs == ["profile", "users", "invoices", "payment_methods", "notes", "history"]
+    assert tabs == ["profile", "users", "invoices", "reminders", "payment_methods", "notes", "history"]
     assert re.search(rf'href="/customers/{customer_id}/notes" id="tab-notes" aria-current="page"', page)
     assert answer["partial"].count('id="notes-panel"') == 1 and "<html" not in answer["partial"]
