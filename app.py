@@ -21,14 +21,16 @@ def create_app(config: dict | None = None) -> Flask:
     install_request_input(app)
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
+        postgresql = db.engine.dialect.name == "postgresql"
+        if not postgresql:
             event.listen(db.engine, "connect", _sqlite_page_cache)
         else:  # a SQLite file never disconnects
             ping_connections_that_sat_idle(db.engine)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    app.before_request(read_outside_transactions)
+    if postgresql:  # SQLite has no BEGIN round trip to save: no hook (and no session made) for it
+        app.before_request(read_outside_transactions)
 
     from blueprints import register_blueprints
     from cli import register_cli

@@ -34,12 +34,12 @@ _FLIPPED = "autocommit_for_reads"  # a pooled connection's info: set back at che
 
 
 def read_outside_transactions() -> None:
-    """A request's hook (PostgreSQL): what it runs outside a unit of work runs without a
-    transaction (psycopg in autocommit), so a read-only request sends no BEGIN and no
-    ROLLBACK, and psycopg's prepared statements (which a ROLLBACK throws away) survive from
-    one request to the next. A unit of work still opens one transaction for all it does."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.info[_READS_OUTSIDE] = True
+    """A request's hook on PostgreSQL (create_app adds it for no other database): what it runs
+    outside a unit of work runs without a transaction (psycopg in autocommit), so a read-only
+    request sends no BEGIN and no ROLLBACK, and psycopg's prepared statements (which a
+    ROLLBACK throws away) survive from one request to the next. A unit of work still opens
+    one transaction for all it does."""
+    db.session.info[_READS_OUTSIDE] = True
 
 
 def _dbapi_connection():
