@@ -1,6 +1,6 @@
-"""Automation's pages: the reminder schedule (/settings/reminders) and the customer page's
-Reminders tab (per open invoice: the reminders sent and the next one due; the customer's
-on/off switch)."""
+"""Automation's pages: the reminder schedule (/settings/reminders), invoice summaries
+(/settings/summaries) and the customer page's Reminders tab (per open invoice: the reminders
+sent and the next one due; the customer's switches for reminders and summaries)."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -10,9 +10,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from blueprints.customer_page.shell import register_tab
 from blueprints.guards import require_staff
 from extensions import db
-from forms.reminders import ReminderScheduleForm
+from forms.reminders import ReminderScheduleForm, SummaryScheduleForm
 from models import Tag, customer_tags, reminders_off_tags
-from services import reminders
+from services import reminders, summaries
 from tenancy import current_partner, current_partner_id, get_customer_or_404, scoped
 from unit_of_work import unit_of_work
 
@@ -66,20 +66,56 @@ def _tab_context(customer) -> dict:
         .join(reminders_off_tags, reminders_off_tags.c.tag_id == Tag.id).order_by(Tag.name_key)))
     rows = reminders.for_customer(customer, zone, datetime.now(UTC).replace(tzinfo=None))
     return {"reminder_rows": rows, "reminders_off": reminders.is_off_for(customer), "tagged_off": tagged_off,
-            "partner_zone": partner.time_zone}
+            "partner_zone": partner.time_zone, "summaries_on": summaries.schedule(customer.partner_id) is not None,
+            "summary_left_out": summaries.is_left_out(customer)}
 
 
 register_tab(bp, "reminders", "Reminders", "/customers/<int:customer_id>/reminders", "automation/_tab.html",
              order=35, context=_tab_context)
 
 
+# Each of a customer's switches: the form field naming it, what it changes, and what it says.
+SWITCHES = {
+    "reminders": (lambda customer, on: reminders.turn_customer(customer, on=on), "Reminders", ".schedule"),
+    "summaries": (lambda customer, on: summaries.leave_out(customer, left_out=not on), "Invoice summaries",
+                  ".summary_settings"),
+}
+
+
 @bp.post("/customers/<int:customer_id>/reminders/switch")
 def switch(customer_id: int):
     customer = get_customer_or_404(customer_id)
-    on = request.form.get("reminders") == "on"
+    kind = "summaries" if "summaries" in request.form else "reminders"
+    turn, label, settings_page = SWITCHES[kind]
+    on = request.form.get(kind) == "on"
     with unit_of_work():
-        reminders.turn_customer(customer, on=on)
-    flash(f"Reminders {'on' if on else 'off'} for {customer.company}", "success")
-    back = url_for(".schedule") if request.form.get("from") == "settings" else url_for(".reminders",
-                                                                                      customer_id=customer.id)
+        turn(customer, on)
+    flash(f"{label} {'on' if on else 'off'} for {customer.company}", "success")
+    back = url_for(settings_page) if request.form.get("from") == "settings" else url_for(".reminders",
+                                                                                        customer_id=customer.id)
     return redirect(back, code=303)
+
+
+# -- invoice summaries -----------------------------------------------------------------------
+
+
+@bp.route("/settings/summaries", methods=["GET", "POST"])
+def summary_settings():
+    partner_id = current_partner_id()
+    if request.method == "GET":
+        current = summaries.schedule(partner_id)
+        data = ({"enabled": current.enabled, "period": current.period, "start_date": current.start_date.isoformat()}
+                if current else {"enabled": False, "period": "monthly", "start_date": ""})
+        return _render_summaries(SummaryScheduleForm(formdata=None, data=data), partner_id)
+    form = SummaryScheduleForm()
+    if not form.validate():
+        return _render_summaries(form, partner_id, 422)
+    with unit_of_work():
+        summaries.save(partner_id, summaries.SummaryValues(form.enabled.data, form.period.data, form.start_date.data))
+    flash("Invoice summaries saved", "success")
+    return redirect(url_for(".summary_settings"), code=303)
+
+
+def _render_summaries(form: SummaryScheduleForm, partner_id: int, status: int = 200):
+    return render_template("automation/summaries.html", form=form, form_fields=[form.period, form.start_date],
+                           left_out=summaries.left_out(partner_id)), status

@@ -1,12 +1,21 @@
-"""The reminder schedule's form (/settings/reminders): each step's day, subject and text,
+"""Automation's forms: the reminder schedule (/settings/reminders): each step's day, subject and text,
 judged by services.reminders' rules (the sandbox renders each template before it is saved)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from models.automation import OFFSET_MAX, OFFSET_MIN
+from forms import rules
+from models.automation import OFFSET_MAX, OFFSET_MIN, PERIODS
 from request_input import int_value
 from services import reminders
 from services.reminders import TemplateRefused
@@ -54,3 +63,21 @@ class ReminderScheduleForm(FlaskForm):
         return [reminders.StepValues(entry.form.offset_days.data, entry.form.enabled.data,
                                      entry.form.subject_template.data, entry.form.body_template.data)
                 for entry in self.steps.entries]
+
+
+class SummaryScheduleForm(FlaskForm):
+    """/settings/summaries: whether, how often and from when customers get their summary."""
+
+    enabled = BooleanField("Send invoice summaries")
+    period = StringField("How often")  # radio buttons (the template draws them): weekly or monthly
+    start_date = StringField("From")
+
+    def validate_period(self, field):
+        if field.data not in PERIODS:
+            raise ValidationError("Choose every week or every month")
+
+    def validate_start_date(self, field):
+        try:
+            field.data = rules.parse_date(field.data, label="Start date")
+        except rules.RuleError as error:
+            raise ValidationError(str(error)) from None

@@ -27,17 +27,20 @@ import money
 from extensions import db, insert_or_else
 from mailer import new_email
 from models import (
+    Customer,
     CustomerUser,
     Invoice,
     InvoiceSend,
     Partner,
     ReminderDelivery,
     ReminderStep,
+    SummaryDelivery,
     customer_tags,
     reminders_off_customers,
     reminders_off_tags,
+    summary_excluded_customers,
 )
-from services import reminders
+from services import reminders, summaries
 from services.invoice_sending import portal_link
 from templating import date as show_date
 from tenancy import scoped
@@ -82,6 +85,8 @@ def run_pass(at: datetime, *, window: timedelta | None = None) -> Counts:
         reminders.ensure_steps(sorted(without))
     for partner_id in sorted(partner_ids):
         _remind(db.session.get(Partner, partner_id), at_utc, window, counts)
+    for partner_id, period, start in [(s.partner_id, s.period, s.start_date) for s in summaries.scheduled_partners()]:
+        _summarize(db.session.get(Partner, partner_id), period, start, at_utc, window, counts)
     return counts
 
 
@@ -207,3 +212,73 @@ def _reminder_emails(partner, step, row, recipients) -> list:
                            link=values["portal_link"], number=row.number)
     return [new_email(to=email, subject=subject, text=text, html=html, ref=f"reminder:{row.id}")
             for _name, email in recipients]
+
+
+# -- summaries ------------------------------------------------------------------------------
+
+
+def _summarize(partner: Partner, period: str, start, at: datetime, window: timedelta, counts: Counts) -> None:
+    """One summary per customer with an open balance for the current period, if it began
+    within the window; customers in batches, each batch one transaction."""
+    zone = ZoneInfo(partner.time_zone)
+    first = summaries.period_start(period, start, at.replace(tzinfo=UTC).astimezone(zone).date())
+    if first is None or at - reminders.step_moment(first, 0, zone) > window:
+        return
+    after = 0
+    while True:
+        with unit_of_work():
+            sent = select(SummaryDelivery.customer_id).where(SummaryDelivery.partner_id == partner.id,
+                                                             SummaryDelivery.period_start == first)
+            left_out = select(summary_excluded_customers.c.customer_id).where(
+                summary_excluded_customers.c.partner_id == partner.id)
+            ids = list(db.session.scalars(
+                scoped(Invoice, partner.id, Invoice.customer_id).distinct()
+                .where(Invoice.status == "open", Invoice.total > Invoice.amount_paid, Invoice.customer_id > after,
+                       Invoice.customer_id.not_in(sent), Invoice.customer_id.not_in(left_out))
+                .order_by(Invoice.customer_id).limit(BATCH)))
+            if not ids:
+                return
+            after = ids[-1]
+            _summary_batch(partner, first, ids, at, counts)
+
+
+def _summary_batch(partner: Partner, first, ids: list[int], at: datetime, counts: Counts) -> None:
+    users: dict[int, list[str]] = defaultdict(list)
+    for customer_id, email in db.session.execute(
+            select(CustomerUser.customer_id, CustomerUser.email).where(CustomerUser.customer_id.in_(ids))
+            .order_by(CustomerUser.id)):
+        users[customer_id].append(email)
+    mine = set(db.session.scalars(
+        insert_or_else(SummaryDelivery).values([
+            {"partner_id": partner.id, "customer_id": customer_id, "period_start": first, "recorded_at": at,
+             "recipients": len(users[customer_id])} for customer_id in ids])
+        .on_conflict_do_nothing(index_elements=["customer_id", "period_start"])
+        .returning(SummaryDelivery.customer_id)))
+    owed: dict[int, list] = defaultdict(list)
+    for row in db.session.execute(
+            scoped(Invoice, partner.id, Invoice.id, Invoice.customer_id, Invoice.number, Invoice.due_date,
+                   Invoice.total, Invoice.amount_paid, Invoice.currency)
+            .where(Invoice.customer_id.in_(mine), Invoice.status == "open", Invoice.total > Invoice.amount_paid)
+            .order_by(Invoice.due_date, Invoice.id)):
+        owed[row.customer_id].append(row)
+    companies = dict(db.session.execute(scoped(Customer, partner.id, Customer.id, Customer.company)
+                                        .where(Customer.id.in_(mine))).all())
+    emails = []
+    for customer_id in sorted(mine):
+        invoices = owed[customer_id]
+        if not users[customer_id] or not invoices:
+            continue
+        currency = invoices[0].currency
+        total = money.format_money(sum(i.total - i.amount_paid for i in invoices), currency, partner.locale)
+        lines = [{"number": i.number, "due_date": show_date(i.due_date), "link": portal_link(i),
+                  "balance": money.format_money(i.total - i.amount_paid, currency, partner.locale)} for i in invoices]
+        context = dict(partner=partner, company=companies[customer_id], invoices=lines, total=total,
+                       as_of=show_date(first), pay_link=f"{current_app.config['BASE_URL']}/portal/pay")
+        subject = f"Your open invoices with {partner.name}: {total} as of {context['as_of']}"
+        text = render_template("email/summary.txt", **context)
+        html = render_template("email/summary.html", **context)
+        emails += [new_email(to=email, subject=subject, text=text, html=html, ref=f"summary:{customer_id}")
+                   for email in users[customer_id]]
+        counts.queued["summaries"] += 1
+    db.session.add_all(emails)
+    counts.emails["summaries"] += len(emails)

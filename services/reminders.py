@@ -173,29 +173,40 @@ def set_off_tags(partner_id: int, tag_ids: set[int]) -> None:
 
 
 def is_off_for(customer: Customer) -> bool:
-    return db.session.scalar(select(reminders_off_customers.c.customer_id).where(
-        reminders_off_customers.c.partner_id == customer.partner_id,
-        reminders_off_customers.c.customer_id == customer.id)) is not None
+    return is_listed(reminders_off_customers, customer)
 
 
 def turn_customer(customer: Customer, *, on: bool) -> None:
     """Reminders on or off for one customer (its Invoices tab). Turned back on, a step that fell
     due while off may still go, within the window, as a missed pass's would."""
-    table = reminders_off_customers
-    if on:
-        db.session.execute(delete(table).where(table.c.partner_id == customer.partner_id,
-                                               table.c.customer_id == customer.id))
-    else:
+    switch_customer(reminders_off_customers, customer, listed=not on)
+
+
+def switch_customer(table, customer: Customer, *, listed: bool) -> None:
+    """Put the customer in, or take it out of, one of automation's customer lists
+    (models.automation._customer_list: reminders off, summaries left out)."""
+    if listed:
         db.session.execute(insert_or_else(table).on_conflict_do_nothing(index_elements=["customer_id"]),
                            [{"partner_id": customer.partner_id, "customer_id": customer.id}])
+    else:
+        db.session.execute(delete(table).where(table.c.partner_id == customer.partner_id,
+                                               table.c.customer_id == customer.id))
+
+
+def listed_customers(table, partner_id: int) -> list[Customer]:
+    """The customers in one of automation's customer lists, by company."""
+    return list(db.session.scalars(
+        scoped(Customer, partner_id).join(table, table.c.customer_id == Customer.id).order_by(Customer.company_sort)))
+
+
+def is_listed(table, customer: Customer) -> bool:
+    return db.session.scalar(select(table.c.customer_id).where(
+        table.c.partner_id == customer.partner_id, table.c.customer_id == customer.id)) is not None
 
 
 def customers_off(partner_id: int) -> list[Customer]:
     """The customers whose reminders are turned off one by one, by company."""
-    return list(db.session.scalars(
-        scoped(Customer, partner_id).join(reminders_off_customers,
-                                          reminders_off_customers.c.customer_id == Customer.id)
-        .order_by(Customer.company_sort)))
+    return listed_customers(reminders_off_customers, partner_id)
 
 
 # -- what a customer's page shows -------------------------------------------------------------

@@ -34,7 +34,7 @@ FORM_PAGES = {
     "auth.login", "tags.new", "tags.edit", "tags.delete", "portal.login", "portal.choose",
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
     "invoices.new", "invoices.edit", "settings.page",
-    "automation_settings.schedule",
+    "automation_settings.schedule", "automation_settings.summary_settings",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only

@@ -311,6 +311,8 @@ PARTNER = [
     ("Reminders with errors", with_errors("/settings/reminders")),
     ("Customer, Reminders", "/customers/{customer}/reminders"),
     ("Customer, Payment methods", "/customers/{customer}/payment-methods"),
+    ("Invoice summaries", "/settings/summaries"),
+    ("Invoice summaries with errors", with_errors("/settings/summaries")),
 ]
 
 PORTAL = [
