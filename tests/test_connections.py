@@ -94,9 +94,15 @@ def transaction_states(app):
 
 def test_a_read_only_request_opens_no_transaction(app, postgresql, signed_in):
     signed_in.get("/customers")
+    token = csrf_token(signed_in.get("/customers/new").text)
     with transaction_states(app) as seen:
         assert signed_in.get("/customers?q=harbor").status_code == 200
         assert signed_in.get("/customers/new").status_code == 200
+        # A blur check is a POST, and reads only: its duplicate lookup sends no BEGIN either.
+        check = signed_in.post("/customers/new/check/company", data={"csrf_token": token, "company": "Harbor"},
+                               headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+        assert check.status_code == 200
+    assert any("company_key" in statement for statement, _, _ in seen)
     assert seen and all(autocommit and not in_transaction for _, autocommit, in_transaction in seen), seen
 
 
