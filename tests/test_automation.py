@@ -213,3 +213,63 @@ def test_two_processes_running_passes_at_once_send_nothing_twice(app, partner):
     assert per_invoice and max(subjects.values()) == 1, "no user got one reminder twice"
     assert set(per_invoice) <= {f"reminder:{i}" for i in invoices}
     assert recorded >= len(per_invoice)
+
+
+def test_sixty_days_for_two_partners_with_invoices_in_every_state(app, partner, other_partner):
+    """Daily passes at changing hours (twice on some days) over sixty days: every reminder of every open
+    invoice goes on its day on its partner's calendar, once, and none for drafts, void or paid invoices."""
+    from zoneinfo import ZoneInfo
+
+    from models import ReminderDelivery
+
+    set_time_zone(app, other_partner.partner_id, "America/Vancouver")
+    zones = {partner.partner_id: ZoneInfo("America/New_York"), other_partner.partner_id: ZoneInfo("America/Vancouver")}
+    states = ("open", "open", "paid", "void", "draft", "open")
+    made, paid_later = {}, set()
+    for n in range(24):
+        staff = partner if n % 2 else other_partner
+        customer = make_customer(app, staff, users=USERS[: 1 + n % 2], company=f"Client {n}", ein=f"12-{3456700 + n}")
+        status = states[n % len(states)]
+        due = date(2027, 3, 1) + timedelta(days=n * 2)
+        made[issued_invoice(app, customer, issue=date(2027, 2, 1), due=due, status=status)] = (status, due, staff)
+        if n % 7 == 0 and status == "open":
+            paid_later.add(next(reversed(made)))
+    day, passes = date(2027, 2, 20), []
+    for n in range(60):
+        hours = (n * 5 % 24,) if n % 3 else (n * 5 % 24, 23)
+        for hour in hours:
+            passes.append(datetime.combine(day, datetime.min.time()).replace(hour=hour))
+            pass_at(app, passes[-1].replace(tzinfo=ZoneInfo("UTC")))
+        if day == date(2027, 3, 20):
+            with app.app_context(), unit_of_work():
+                db.session.execute(update(Invoice).where(Invoice.id.in_(paid_later))
+                                   .values(status="paid", amount_paid=Invoice.total))
+        day += timedelta(days=1)
+    with app.app_context():
+        rows = db.session.execute(select(ReminderDelivery.invoice_id, ReminderDelivery.outcome,
+                                         ReminderDelivery.step_at, ReminderDelivery.recorded_at)).all()
+        emails = Counter(db.session.execute(select(OutboxEmail.ref, OutboxEmail.subject, OutboxEmail.to_address)
+                                            .where(OutboxEmail.ref.like("reminder:%"))).all())
+    assert emails and max(emails.values()) == 1, "no email twice"
+    for invoice_id, outcome, step_at, recorded_at in rows:
+        status, due, staff = made[invoice_id]
+        assert status == "open", f"a {status} invoice was reminded"
+        zone = zones[staff.partner_id]
+        local = step_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+        assert local.time() == datetime.min.time() and (local.date() - due).days in (-3, 0, 7, 14)
+        assert recorded_at == min(p for p in passes if p >= step_at), "sent by the first pass after its moment"
+        if invoice_id in paid_later:
+            assert recorded_at <= datetime(2027, 3, 20, 23), "nothing after the payment"
+        assert outcome == "sent"
+    def moment(invoice_id, when):
+        zone = zones[made[invoice_id][2].partner_id]
+        return datetime.combine(when, datetime.min.time(), tzinfo=zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+    paid_at = datetime(2027, 3, 20, 23)  # after that day's last pass
+    expected = {(i, d + timedelta(days=o)) for i, (s, d, _staff) in made.items() if s == "open" for o in (-3, 0, 7, 14)}
+    expected = {(i, when) for i, when in expected
+                if any(moment(i, when) <= p for p in passes)
+                and (i not in paid_later or min(p for p in passes if p >= moment(i, when)) <= paid_at)}
+    sent = {(i, step_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zones[made[i][2].partner_id]).date())
+            for i, _o, step_at, _r in rows}
+    assert len(sent) > 30 and sent == expected
