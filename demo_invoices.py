@@ -2,21 +2,23 @@
 Overview's aging has something in each bucket.
 
 Deterministic from the partner's invoice count (a re-run adds more, numbered on from the
-counter). Amounts go through money.line_money, as the invoice services store them.
+counter). Amounts go through money.line_money, as the invoice services store them; paid ones are paid in
+full; the open balances are summed again at the end (services.invoices.rebuild_open_balances).
 """
 
 import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 import money
 from extensions import db
 from models import Customer, Invoice, InvoiceCounter, InvoiceLine
 from models._time import utcnow
 from models.invoice import invoice_number
-from services.invoices import next_number
+from services.bulk import insert_rows, new_ids
+from services.invoices import next_number, rebuild_open_balances
 
 DEFAULT_PER_CUSTOMER = 3
 DEFAULT_MOST = 2000
@@ -34,7 +36,11 @@ CATALOG = (  # description, unit price in cents, quantity choices
     ("Endpoint protection seats", 650, ("10", "25", "40")),
 )
 TAX_RATES = (None, Decimal("8.25"), Decimal("13"))
-BATCH = 500
+BATCH = 5000
+INVOICE_COLUMNS = ("id", "partner_id", "customer_id", "number", "status", "currency", "issue_date", "due_date", "memo",
+                   "subtotal", "tax", "total", "amount_paid", "created_by_id", "created_at", "updated_at",
+                   "finalized_at", "void_reason", "voided_at", "version")
+LINE_COLUMNS = ("invoice_id", "position", "description", "quantity", "unit_price", "tax_rate", "amount", "tax")
 
 
 def _lines(rng: random.Random, country: str) -> list[dict]:
@@ -70,31 +76,28 @@ def add_demo_invoices(partner_id: int, staff_id: int | None, count: int, today: 
     next_number(partner_id)  # makes the counter row if there is none (taking one number, given back below)
     last = db.session.scalar(select(InvoiceCounter.last_number).where(InvoiceCounter.partner_id == partner_id)) - 1
     now = utcnow()
+    # Plain rows by COPY (PostgreSQL) or executemany (SQLite), with ids taken first so the
+    # lines can name their invoice: 500,000 invoices for the benchmark in well under a minute.
     for start in range(0, len(planned), BATCH):
-        rows, all_lines = [], []
-        for issue, customer_id, country, status, due in planned[start:start + BATCH]:
+        chunk = planned[start:start + BATCH]
+        ids = new_ids(Invoice.__table__, len(chunk))
+        rows, line_rows = [], []
+        for invoice_id, (issue, customer_id, country, status, due) in zip(ids, chunk, strict=True):
             lines = _lines(rng, country)
             sums = money.totals(money.LineMoney(line["amount"], line["tax"]) for line in lines)
             number = None
             if status != "draft":
                 last += 1
                 number = invoice_number(last)
-            rows.append({
-                "partner_id": partner_id, "customer_id": customer_id, "number": number, "status": status,
-                "currency": money.currency_for_country(country), "issue_date": issue, "due_date": due,
-                "memo": "Thank you for your business.", "subtotal": sums.subtotal, "tax": sums.tax,
-                "total": sums.total, "created_by_id": staff_id, "created_at": now, "updated_at": now,
-                "finalized_at": now if number else None,
-                "void_reason": "Issued with the wrong quantity" if status == "void" else None,
-                "voided_at": now if status == "void" else None,
-            })
-            all_lines.append(lines)
-        ids = db.session.scalars(
-            insert(Invoice).returning(Invoice.id, sort_by_parameter_order=True), rows
-        ).all()
-        db.session.execute(insert(InvoiceLine), [
-            {**line, "invoice_id": invoice_id} for invoice_id, lines in zip(ids, all_lines, strict=True)
-            for line in lines
-        ])
+            rows.append((
+                invoice_id, partner_id, customer_id, number, status, money.currency_for_country(country), issue, due,
+                "Thank you for your business.", sums.subtotal, sums.tax, sums.total,
+                sums.total if status == "paid" else 0, staff_id, now, now, now if number else None,
+                "Issued with the wrong quantity" if status == "void" else None, now if status == "void" else None, 1,
+            ))
+            line_rows += [(invoice_id, *(line[name] for name in LINE_COLUMNS[1:])) for line in lines]
+        insert_rows(Invoice.__table__, INVOICE_COLUMNS, rows)
+        insert_rows(InvoiceLine.__table__, LINE_COLUMNS, line_rows)
     db.session.execute(update(InvoiceCounter).where(InvoiceCounter.partner_id == partner_id).values(last_number=last))
+    rebuild_open_balances(partner_id)
     return made + count

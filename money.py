@@ -17,8 +17,10 @@ which carry the messages.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import lru_cache
 
-from babel.numbers import format_compact_currency, format_currency
+from babel import Locale
+from babel.numbers import NumberPattern, format_compact_currency
 
 # Both currencies we bill in have two decimal places (ISO 4217 exponent 2).
 CURRENCY_BY_COUNTRY = {"US": "USD", "CA": "CAD"}
@@ -84,11 +86,23 @@ def to_units(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+@lru_cache(maxsize=64)
+def _currency_format(locale: str) -> tuple[Locale, NumberPattern]:
+    """The locale and its standard currency pattern, parsed once: what format_currency would
+    look up on every call (a quarter of a millisecond each; a page shows hundreds)."""
+    parsed = Locale.parse(locale)
+    return parsed, parsed.currency_formats["standard"]
+
+
+@lru_cache(maxsize=8192)  # a pure function, and a page (the Overview above all) shows the same figures again
 def format_money(cents: int, currency: str, locale: str = "en_US") -> str:
-    """"$4,062.18" (en_US, USD), "CA$4,062.18" (en_US, CAD), "4 062,18 $" (fr_CA, CAD)."""
-    return format_currency(to_units(cents), currency, locale=locale)
+    """"$4,062.18" (en_US, USD), "CA$4,062.18" (en_US, CAD), "4 062,18 $" (fr_CA, CAD):
+    Babel's format_currency, exactly, with the locale's pattern kept."""
+    parsed, pattern = _currency_format(locale)
+    return pattern.apply(to_units(cents), parsed, currency=currency, currency_digits=True)
 
 
+@lru_cache(maxsize=1024)
 def format_money_short(cents: int, currency: str, locale: str = "en_US") -> str:
     """"$5.9K", "CA$1.2M": for a chart's labels, where the exact figure is a link away."""
     return format_compact_currency(to_units(cents), currency, locale=locale, fraction_digits=1)

@@ -8,28 +8,53 @@ Registered on the app by install_template_helpers (called from web.py).
 
 import hashlib
 from datetime import UTC, datetime
+from datetime import date as Date
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, url_for
+from babel.dates import format_date
+from flask import Flask, current_app, has_request_context, url_for
+from flask_login import current_user
+from jinja2 import pass_context
 
 from forms.rules import COUNTRY_NAMES
 from money import format_money, plain_decimal
 from payments import gateway_for
 from services import history, payment_methods
+from tenancy import current_partner
 
 
 def country_name(code: str | None) -> str:
     return COUNTRY_NAMES.get(code or "", code or "")
 
 
-def date(moment: datetime | None, time_zone: str | None = None) -> str:
-    """"May 9, 2026". With a time zone (the partner's), a stored moment (UTC) is first moved
-    to it: a void at 9 pm in New York is that day's, not the next day's in UTC."""
-    if moment and time_zone and isinstance(moment, datetime):
+def format_day(moment: Date | datetime | None, locale: str = "en_US", time_zone: str | None = None) -> str:
+    """"May 9, 2026" (en_US), "9 mai 2026" (fr_CA): Babel's medium date in the partner's
+    locale. With a time zone (the partner's), a stored moment (UTC) is first moved to it: a
+    void at 9 pm in New York is that day's, not the next day's in UTC."""
+    if not moment:
+        return ""
+    if time_zone and isinstance(moment, datetime):
         moment = moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(ZoneInfo(time_zone))
-    return moment.strftime("%b %-d, %Y") if moment else ""
+    return format_date(moment, format="medium", locale=locale)
+
+
+def template_locale(context) -> str:
+    """The locale a template shows dates in: its own `locale` (the views of the portal, the
+    PDF and the emails pass the partner's), else the signed-in staff's partner's, else en_US."""
+    locale = context.get("locale")
+    if locale:
+        return locale
+    if has_request_context() and getattr(current_user, "kind", None) == "staff":
+        return current_partner().locale
+    return "en_US"
+
+
+@pass_context
+def date(context, moment: Date | datetime | None, time_zone: str | None = None) -> str:
+    """The `date` filter: format_day in the template's locale (template_locale)."""
+    return format_day(moment, template_locale(context), time_zone)
 
 
 def date_time(moment: datetime | None) -> str:

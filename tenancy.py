@@ -9,7 +9,7 @@ services and forms receive it as an argument and never read the login themselves
 
 from typing import TypeVar
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -25,8 +25,11 @@ def current_partner_id() -> int:
 
 
 def current_partner() -> Partner:
-    """The signed-in staff login's partner row: its settings (time zone, locale, legal name)."""
-    return db.session.get(Partner, current_partner_id())
+    """The signed-in staff login's partner row: its settings (time zone, locale, legal name).
+    Kept for the request: the session's identity map holds it only while something else does."""
+    if "current_partner" not in g:
+        g.current_partner = db.session.get(Partner, current_partner_id())
+    return g.current_partner
 
 
 def scoped(model: type[M], partner_id: int, *columns) -> Select:

@@ -36,6 +36,9 @@ SEARCH_EIN = "930001234"  # demo customer 1234's, typed without the hyphen
 SEARCH_NOTHING = "xylophone"  # no customer's word starts so
 FILTER_TAGS = ("Managed", "VIP")  # seed-demo's: one customer in four, one in fifty
 ROW = '<td><a href="/customers/'
+# What a page must show before it is loaded: (text, how many times at least).
+SHOWN = {"Invoices, first page": ("data-status=", 25), "Invoices, overdue": ('data-status="overdue"', 25),
+         "Overview": ('class="aging-bar ', 5)}
 
 
 def app_env(database_url: str, port: int) -> dict:
@@ -76,6 +79,8 @@ def scenarios(browser: Browser, tokens: dict, cursors: dict, tags: bool) -> tupl
         "search by EIN": dict(path=f"/customers?q={SEARCH_EIN}"),
         "search matching nothing": dict(path=f"/customers?q={SEARCH_NOTHING}"),
     }
+    plan |= {"Invoices, first page": dict(path="/invoices"), "Invoices, overdue": dict(path="/invoices?status=overdue"),
+             "Overview": dict(path="/overview")}
     notes = {}
     first_page = browser.get("/customers")
     if tags:
@@ -91,7 +96,11 @@ def scenarios(browser: Browser, tokens: dict, cursors: dict, tags: bool) -> tupl
             response = browser.get(args["path"], headers=headers)
         if response.status != 200:
             raise RuntimeError(f"{name}: {args['path']} answered {response.status}")
-        if (rows_on(response) == 0) != (name == "search matching nothing") and not name.startswith("blur"):
+        if name in SHOWN:
+            text, least = SHOWN[name]
+            if response.text.count(text) < least:
+                raise RuntimeError(f"{name}: {args['path']} shows {response.text.count(text)} of {text!r}")
+        elif (rows_on(response) == 0) != (name == "search matching nothing") and not name.startswith("blur"):
             raise RuntimeError(f"{name}: {args['path']} shows {rows_on(response)} customers")
         if name.startswith("tag") and response.text == first_page.text:
             notes[name] = "?tag= does not filter the list yet"
@@ -130,13 +139,15 @@ def flow_rate(port: int, seconds: float, tabs: int = 4) -> dict:
 
 
 def bench_backend(name: str, database_url: str, args, logs: Path) -> dict:
-    print(f"\n== {name}: schema and {args.customers:,} customers", flush=True)
+    print(f"\n== {name}: schema, {args.customers:,} customers and {args.invoices:,} invoices", flush=True)
     port, yard_port = free_port(), free_port()
     env = app_env(database_url, port)
-    data = prepare(env, args.customers, EMAIL, PASSWORD)
-    print(f"   seed-demo --customers {args.customers}: {data['seed_seconds']} s", flush=True)
+    data = prepare(env, args.customers, args.invoices, EMAIL, PASSWORD)
+    print(f"   seed-demo --customers {args.customers}: {data['seed_seconds']} s; "
+          f"--invoices {args.invoices}: {data['invoice_seed_seconds']} s", flush=True)
     cursors = page_cursors(database_url, data["partner_id"])
-    result = {"database": name, "customers": cursors["total"], "seed_seconds": data["seed_seconds"], "http": {}}
+    result = {"database": name, "customers": cursors["total"], "invoices": cursors["invoices"],
+              "seed_seconds": data["seed_seconds"], "invoice_seed_seconds": data["invoice_seed_seconds"], "http": {}}
     run = dict(connections=args.connections, seconds=args.seconds)
 
     with Gunicorn("benchmarks.yardstick:app", yard_port, env, logs / f"gunicorn-yardstick-{name}.log"):
@@ -184,16 +195,18 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=500_000)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--flow-seconds", type=float, default=15)
     parser.add_argument("--partners", type=int, default=20)
     parser.add_argument("--resilience-seconds", type=float, default=30)
     parser.add_argument("--only", choices=["sqlite", "postgresql", "resilience"], action="append")
-    parser.add_argument("--quick", action="store_true", help="10,000 customers, 3 s runs: to try the command out")
+    parser.add_argument("--quick", action="store_true",
+                        help="10,000 customers, 50,000 invoices, 3 s runs: to try the command out")
     args = parser.parse_args()
     if args.quick:
-        args.customers, args.seconds, args.flow_seconds = 10_000, 3, 5
+        args.customers, args.invoices, args.seconds, args.flow_seconds = 10_000, 50_000, 3, 5
     only = set(args.only or ["sqlite", "postgresql", "resilience"])
 
     report = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),

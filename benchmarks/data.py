@@ -1,8 +1,9 @@
-"""The benchmark's data: the schema, one partner with N customers (and their users and tags).
+"""The benchmark's data: the schema, one partner with N customers (and their users and tags)
+and M invoices.
 
 Customers and users come from the app's own `flask seed-demo` (timed: it must
-make 100,000 in under a minute); tags are added here with plain SQL, when the
-schema has them.
+make 100,000 in under a minute), then invoices from `seed-demo --invoices M` (timed
+on its own); tags are added here with plain SQL, when the schema has them.
 """
 
 import subprocess
@@ -27,12 +28,15 @@ def flask(env: dict, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, check=True)
 
 
-def prepare(env: dict, customers: int, email: str, password: str) -> dict:
+def prepare(env: dict, customers: int, invoices: int, email: str, password: str) -> dict:
     """Build the schema and the data; how long seeding took."""
     flask(env, "db", "upgrade")
     started = time.perf_counter()
-    flask(env, "seed-demo", "--customers", str(customers), "--email", email, "--password", password)
+    flask(env, "seed-demo", "--customers", str(customers), "--invoices", "0", "--email", email, "--password", password)
     seed_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    flask(env, "seed-demo", "--customers", "0", "--invoices", str(invoices), "--email", email, "--password", password)
+    invoice_seed_seconds = time.perf_counter() - started
     engine = create_engine(sqlalchemy_url(env["DATABASE_URL"]))
     try:
         with engine.begin() as conn:
@@ -45,7 +49,8 @@ def prepare(env: dict, customers: int, email: str, password: str) -> dict:
             conn.execute(text("VACUUM ANALYZE" if conn.dialect.name == "postgresql" else "ANALYZE"))
     finally:
         engine.dispose()
-    return {"seed_seconds": round(seed_seconds, 1), "partner_id": partner_id, "tags": tagged}
+    return {"seed_seconds": round(seed_seconds, 1), "invoice_seed_seconds": round(invoice_seed_seconds, 1),
+            "partner_id": partner_id, "tags": tagged}
 
 
 def _add_tags(conn, partner_id: int) -> bool:
@@ -71,12 +76,14 @@ def page_cursors(url: str, partner_id: int) -> dict:
         with engine.connect() as conn:
             total = conn.execute(text("SELECT count(*) FROM customers WHERE partner_id = :p"),
                                  {"p": partner_id}).scalar_one()
+            invoices = conn.execute(text("SELECT count(*) FROM invoices WHERE partner_id = :p"),
+                                    {"p": partner_id}).scalar_one()
             deep = conn.execute(text(
                 "SELECT id FROM customers WHERE partner_id = :p ORDER BY company_sort, id LIMIT 1 OFFSET :n"),
                 {"p": partner_id, "n": total * 4 // 5}).scalar_one()
     finally:
         engine.dispose()
-    return {"total": total, "deep_after": deep}
+    return {"total": total, "deep_after": deep, "invoices": invoices}
 
 
 def make_partners(env: dict, count: int, password: str) -> dict[str, tuple[str, int]]:

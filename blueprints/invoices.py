@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 import money
 from blueprints.blur import CheckUrls, answer_check
@@ -232,17 +232,19 @@ def delete(invoice_id: int):
 
 # -- lists ----------------------------------------------------------------------------------
 
+# The company by a lookup per row shown: joined, SQLite would rather walk every customer
+# and sort all their invoices than walk the invoices' index to the first page.
+COMPANY = (select(Customer.company).where(Customer.partner_id == Invoice.partner_id, Customer.id == Invoice.customer_id)
+           .scalar_subquery().label("company"))
 SHOWN = (Invoice.id, Invoice.number, Invoice.status, Invoice.currency, Invoice.issue_date, Invoice.due_date,
-         Invoice.total, Invoice.amount_paid, Invoice.customer_id, Customer.company)
+         Invoice.total, Invoice.amount_paid, Invoice.customer_id, COMPANY)
 STATUS_FILTERS = ("draft", "open", "overdue", "paid", "void")
 DATE_BOUNDS = {"issued_from": lambda day: Invoice.issue_date >= day, "issued_to": lambda day: Invoice.issue_date <= day,
                "due_from": lambda day: Invoice.due_date >= day, "due_to": lambda day: Invoice.due_date <= day}
 
 
 def _listed(partner_id: int):
-    return (scoped(Invoice, partner_id)
-            .join(Customer, (Customer.partner_id == Invoice.partner_id) & (Customer.id == Invoice.customer_id))
-            .with_only_columns(*SHOWN))
+    return scoped(Invoice, partner_id, *SHOWN)
 
 
 def _date_arg(name: str) -> date | None:
@@ -264,8 +266,10 @@ def index():
     partner_id, today = current_partner_id(), _today()
     query = _listed(partner_id)
     status = request.args.get("status", "")
+    key, descending = (Invoice.id,), True  # newest first
     if status == "overdue":
         query = query.where(Invoice.status == "open", Invoice.due_date < today)
+        key, descending = (Invoice.due_date, Invoice.id), False  # longest overdue first, over the status index
     elif status in STATUS_FILTERS:
         query = query.where(Invoice.status == status)
     else:
@@ -281,13 +285,13 @@ def index():
         query = query.where(Invoice.customer_id == customer_id)
     tags = partner_tags(partner_id)
     tag_filter = TagFilter(tags, request.args.getlist("tag"), request.args.get("match", ""))
-    query = tag_filter.apply(query)
+    query = tag_filter.apply(query, Invoice.customer_id)
     dates = {name: _date_arg(name) for name in DATE_BOUNDS}
     query = query.where(*(DATE_BOUNDS[name](value) for name, value in dates.items() if value is not None))
 
     after, before = int_value(request.args.get("after"), low=1), int_value(request.args.get("before"), low=1)
-    page = keyset_page(query, (Invoice.id,), size=PAGE_SIZE, descending=True,
-                       after=(after,) if after else None, before=(before,) if before and not after else None)
+    page = keyset_page(query, key, size=PAGE_SIZE, descending=descending, after=_cursor(partner_id, key, after),
+                       before=_cursor(partner_id, key, before) if not after else None)
     params = {"status": status or None, "currency": currency or None, "customer": customer_id, **tag_filter.params(),
               **{name: value.isoformat() for name, value in dates.items() if value}}
     rows = _list_rows(page.rows, today)
@@ -302,18 +306,32 @@ def index():
     )
 
 
+def _cursor(partner_id: int, key: tuple, invoice_id: int | None) -> tuple | None:
+    """The list's key of the invoice named by ?after= or ?before=, as SQL inside the page's own
+    query (an id that is not the partner's invoice gives an empty page)."""
+    if invoice_id is None:
+        return None
+    return (*(scoped(Invoice, partner_id).with_only_columns(column).where(Invoice.id == invoice_id)
+              .scalar_subquery() for column in key[:-1]), invoice_id)
+
+
 def _page_url(params: dict, **cursor) -> str:
     kept = {name: value for name, value in params.items() if value}
     return f"{url_for('.index')}?{urlencode({**kept, **cursor}, doseq=True)}"
 
 
-def _customer_choices(partner_id: int) -> list[tuple[int, str]]:
-    """The filter's customers: those with invoices (one query over the invoices' own index)."""
-    having = select(Invoice.customer_id).where(Invoice.partner_id == partner_id).distinct()
-    return list(db.session.execute(
-        select(Customer.id, Customer.company)
-        .where(Customer.partner_id == partner_id, Customer.id.in_(having)).order_by(Customer.company_sort)
+CUSTOMER_CHOICES = 200  # more customers with invoices than this, and the filter is set from a customer's tab
+
+
+def _customer_choices(partner_id: int) -> list[tuple[int, str]] | None:
+    """The filter's customers: those with invoices, by name (the customers' list order, each
+    probing the invoices' index); None when there are more than CUSTOMER_CHOICES."""
+    has_invoices = exists().where(Invoice.partner_id == partner_id, Invoice.customer_id == Customer.id)
+    found = list(db.session.execute(
+        customers(partner_id, Customer.id, Customer.company).where(has_invoices)
+        .order_by(Customer.company_sort, Customer.id).limit(CUSTOMER_CHOICES + 1)
     ))
+    return found if len(found) <= CUSTOMER_CHOICES else None
 
 
 def _receivables(partner_id: int, today: date, **scope) -> list[dict]:

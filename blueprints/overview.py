@@ -5,6 +5,7 @@ due-date range)."""
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache, partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, url_for
@@ -23,9 +24,15 @@ CHART_WIDTH, CHART_HEIGHT, PLOT_TOP, PLOT_BOTTOM = 420, 210, 26, 172
 
 
 def invoices_url(today: date, *, status: str = "open", bucket: Bucket | None = None,
-                 customer_id: int | None = None, currency: str | None = None) -> str:
+                 customer_id: int | None = None, currency: str | None = None, base: str | None = None) -> str:
     """The Invoices list of what a figure sums: open invoices (overdue for a past-due bucket),
-    of the customer, in the bucket's due-date range, in the figure's currency."""
+    of the customer, in the bucket's due-date range, in the figure's currency. base: the
+    list's url_for, when the caller has it (the page links some 300 figures)."""
+    return f"{base or url_for('invoices.index')}?{_list_query(today, status, bucket, customer_id, currency)}"
+
+
+@lru_cache(maxsize=4096)  # the same figures' links on every view of the page; urlencode is most of its cost
+def _list_query(today: date, status: str, bucket: Bucket | None, customer_id: int | None, currency: str | None) -> str:
     params = {"status": "overdue" if bucket and bucket.newest else status}
     if currency:
         params["currency"] = currency
@@ -34,7 +41,7 @@ def invoices_url(today: date, *, status: str = "open", bucket: Bucket | None = N
     if bucket:
         due_from, due_to = bucket.due_range(today)
         params |= {name: day.isoformat() for name, day in (("due_from", due_from), ("due_to", due_to)) if day}
-    return f"{url_for('invoices.index')}?{urlencode(params)}"
+    return urlencode(params)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Bar:
     height: float
 
 
-def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date) -> list[Bar]:
+def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date, base: str | None = None) -> list[Bar]:
     """One bar per bucket, heights relative to the largest."""
     largest = max(amounts.values()) or 1
     slot = CHART_WIDTH / len(BUCKETS)  # each bar 60% of its slot, centred
@@ -60,7 +67,7 @@ def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date)
         height = (PLOT_BOTTOM - PLOT_TOP) * cents / largest
         bars.append(Bar(bucket.label, bucket.axis, money.format_money(cents, currency, locale),
                         money.format_money_short(cents, currency, locale),
-                        invoices_url(today, bucket=bucket, currency=currency),
+                        invoices_url(today, bucket=bucket, currency=currency, base=base),
                         x=position * slot + slot * 0.2, y=PLOT_BOTTOM - height, width=slot * 0.6,
                         height=max(height, 1)))
     return bars
@@ -71,9 +78,11 @@ def index():
     partner = current_partner()
     today = partner_today(partner)
     report = aging(partner.id, today)
+    base = url_for("invoices.index")
     return render_template(
         "overview/index.html", report=report, buckets=BUCKETS, today=today, locale=partner.locale,
-        invoices_url=invoices_url, chart={row.currency: chart_bars(row.amounts, row.currency, partner.locale, today)
-                                          for row in report.currencies},
+        invoices_url=partial(invoices_url, base=base),
+        chart={row.currency: chart_bars(row.amounts, row.currency, partner.locale, today, base)
+               for row in report.currencies},
         chart_size=(CHART_WIDTH, CHART_HEIGHT), plot_bottom=PLOT_BOTTOM,
     )

@@ -25,7 +25,7 @@ class PartnerSettingsForm(FlaskForm):
     ])
     time_zone = SelectField("Time zone", validate_choice=False,
                             validators=[Rule(lambda _f, v: rules.normalize_time_zone(v))])
-    locale = SelectField("Amounts", choices=[SelectChoice(*each) for each in rules.LOCALES],
+    locale = SelectField("Amounts and dates", choices=[SelectChoice(*each) for each in rules.LOCALES],
                          validate_choice=False,
                          validators=[Rule(lambda _f, v: rules.normalize_locale(v))])
     logo = FileField("Logo")

@@ -12,7 +12,7 @@ from models.automation import (
 from models.customer import Customer, CustomerUser, customer_words
 from models.draft import StoredDraft
 from models.history import HistoryEntry
-from models.invoice import Invoice, InvoiceCounter, InvoiceLine
+from models.invoice import Invoice, InvoiceCounter, InvoiceLine, OpenBalanceByCustomer, OpenBalanceByDay
 from models.invoice_send import InvoiceSend
 from models.outbox import DeliveryAttempt, OutboxAttachment, OutboxEmail
 from models.partner import Partner, StaffLink, StaffUser
@@ -24,7 +24,8 @@ from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, Web
 
 __all__ = [
     "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
-    "InvoiceLine", "InvoiceSend", "OutboxAttachment", "OutboxEmail", "PaymentMethod",
+    "InvoiceLine", "InvoiceSend", "OpenBalanceByCustomer", "OpenBalanceByDay", "OutboxAttachment", "OutboxEmail",
+    "PaymentMethod",
     "Partner", "PortalAccount", "ReminderDelivery", "ReminderStep", "SummaryDelivery", "SummarySchedule",
     "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
     "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers",

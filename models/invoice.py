@@ -57,7 +57,9 @@ class Invoice(db.Model):
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="paid_within_total"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="numbered_once_final"),
         # Outstanding and overdue totals are summed over this at read time (overdue moves with the clock).
-        Index("ix_invoices_partner_status_due", "partner_id", "status", "due_date"),
+        # and the overdue list is paged in its order (due date, then id).
+        Index("ix_invoices_partner_status_due", "partner_id", "status", "due_date", "id"),
+        Index("ix_invoices_partner", "partner_id", "id"),  # the list's first page, newest first
         Index("ix_invoices_partner_customer", "partner_id", "customer_id", "id"),
         *synced_from_constraints("invoices"),
     )
@@ -144,3 +146,33 @@ class InvoiceCounter(db.Model):
 
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
     last_number: Mapped[int] = mapped_column(default=0)
+
+
+class OpenBalanceByDay(db.Model):
+    """What the partner's open invoices due on one day still owe, per currency, in cents: kept
+    by services.invoices.balance_changed in the writing transaction. Aging buckets and
+    "overdue" are due-date ranges, so they are sums of a few hundred of these rows whatever
+    the number of invoices; the clock only moves the ranges."""
+
+    __tablename__ = "open_balance_days"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    due_date: Mapped[date] = mapped_column(primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class OpenBalanceByCustomer(db.Model):
+    """What one customer's open invoices still owe, per currency, in cents (kept as above):
+    the Overview's table of who owes most reads the top of its index."""
+
+    __tablename__ = "open_balance_customers"
+    __table_args__ = (
+        ForeignKeyConstraint(["partner_id", "customer_id"], ["customers.partner_id", "customers.id"]),
+        Index("ix_open_balance_customers_most", "partner_id", "balance", "customer_id"),
+    )
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -42,7 +42,7 @@ from models import (
 )
 from services import reminders, summaries
 from services.invoice_sending import portal_link
-from templating import date as show_date
+from templating import format_day as show_date
 from tenancy import scoped
 from unit_of_work import unit_of_work
 
@@ -202,7 +202,8 @@ def _decide(row, schedule, zone, at, window, recorded: dict[int, datetime], send
 
 
 def _reminder_emails(partner, step, row, recipients) -> list:
-    values = {"invoice_number": row.number, "due_date": show_date(row.due_date), "portal_link": portal_link(row),
+    values = {"invoice_number": row.number, "due_date": show_date(row.due_date, partner.locale),
+              "portal_link": portal_link(row),
               "amount": money.format_money(row.total - row.amount_paid, row.currency, partner.locale)}
     subject = reminders.render(step.subject_template, values)
     body = reminders.render(step.body_template, values)

@@ -19,7 +19,7 @@ from models._time import utcnow
 from services.events import emit
 from services.invoice_pdf import render_invoice_pdf
 from services.invoices import NotAllowedNow
-from templating import date as show_date
+from templating import format_day as show_date
 from tenancy import scoped
 
 SENDABLE = ("open", "paid")
@@ -47,9 +47,10 @@ def send_invoice(invoice: Invoice, customer: Customer, partner: Partner, *, staf
     pdf = render_invoice_pdf(invoice, customer, partner, today=today)
     attachment = Attachment(pdf.filename, "application/pdf", pdf.content)
     context = dict(invoice=invoice, customer=customer, partner=partner, resend=resend, link=portal_link(invoice),
+                   locale=partner.locale,
                    amount=money.format_money(invoice.total, invoice.currency, partner.locale))
     subject = (f"{'Copy of invoice' if resend else 'Invoice'} {invoice.number} from {partner.name}: "
-               f"{context['amount']} due {show_date(invoice.due_date)}")
+               f"{context['amount']} due {show_date(invoice.due_date, partner.locale)}")
     for user in customer.users:
         queue_templated_email("invoice", to=user.email, subject=subject, ref=f"invoice:{invoice.id}",
                               attachments=(attachment,), user=user, **context)

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import money
 from extensions import db
 from forms.customer import judge_sync_key
-from models import Customer, Invoice, InvoiceCounter, InvoiceLine, Partner
+from models import Customer, Invoice, InvoiceCounter, InvoiceLine, OpenBalanceByCustomer, OpenBalanceByDay, Partner
 from models._time import utcnow
 from models.invoice import invoice_number
 from services.customers import Outcome, one_sync_at_a_time
@@ -226,8 +226,10 @@ def upsert_invoice(customer: Customer, values: DraftValues, *, source: str | Non
 # -- finalize and void -------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicate(dialect: str):
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(InvoiceCounter)
+def _insert(model):
+    """An INSERT that can say what to do on a conflict (ON CONFLICT), in the session's dialect."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def next_number(partner_id: int) -> str:
@@ -236,10 +238,7 @@ def next_number(partner_id: int) -> str:
     The UPDATE … RETURNING holds the counter row's lock (as FOR UPDATE would) until the
     transaction ends: a concurrent finalize of the same partner waits, then reads the raised
     value; a rollback gives the number back. Partners never wait on each other."""
-    dialect = db.session.get_bind().dialect.name
-    db.session.execute(
-        _insert_ignoring_duplicate(dialect).values(partner_id=partner_id, last_number=0).on_conflict_do_nothing()
-    )
+    db.session.execute(_insert(InvoiceCounter).values(partner_id=partner_id, last_number=0).on_conflict_do_nothing())
     sequence = db.session.scalar(
         update(InvoiceCounter).where(InvoiceCounter.partner_id == partner_id)
         .values(last_number=InvoiceCounter.last_number + 1).returning(InvoiceCounter.last_number)
@@ -259,6 +258,7 @@ def finalize(invoice: Invoice, *, today: date) -> Invoice:
     invoice.status = "open"
     invoice.finalized_at = invoice.updated_at = utcnow()
     _flush()  # "WHERE version = …": of two finalizes of one draft, the second is a StaleInvoice
+    balance_changed(invoice, 0)
     emit(invoice.partner_id, "invoice.finalized", invoice)
     return invoice
 
@@ -270,12 +270,50 @@ def ensure_voidable(invoice: Invoice) -> None:
 def void(invoice: Invoice, reason: str) -> Invoice:
     """Open -> void, with the reason shown on the invoice. reason: already checked (forms.rules)."""
     ensure_voidable(invoice)
+    old_balance = open_balance(invoice)
     invoice.status = "void"
     invoice.void_reason = reason
     invoice.voided_at = invoice.updated_at = utcnow()
     _flush()
+    balance_changed(invoice, old_balance)
     emit(invoice.partner_id, "invoice.voided", invoice)
     return invoice
+
+
+# -- the open balances kept for the Overview and the list's totals --------------------------
+
+
+def open_balance(invoice: Invoice) -> int:
+    """What an invoice adds to the partner's open balances, in cents: an open invoice's
+    total less what was paid; nothing for a draft, a paid or a void invoice."""
+    return invoice.total - invoice.amount_paid if invoice.status == "open" else 0
+
+
+def balance_changed(invoice: Invoice, old_balance: int) -> None:
+    """Keep open_balance_days and open_balance_customers in step with a write that changed
+    the invoice's status, total or amount_paid, in the same transaction. old_balance: its
+    open_balance() before the change. Every such write calls this (finalize and void here;
+    a payment or a refund in the payments service), after changing the invoice."""
+    change = open_balance(invoice) - old_balance
+    if not change:
+        return
+    for model, key in ((OpenBalanceByDay, {"currency": invoice.currency, "due_date": invoice.due_date}),
+                       (OpenBalanceByCustomer, {"customer_id": invoice.customer_id, "currency": invoice.currency})):
+        key = {"partner_id": invoice.partner_id, **key}
+        db.session.execute(_insert(model).values(**key, balance=change).on_conflict_do_update(
+            index_elements=list(key), set_={"balance": model.__table__.c.balance + change}))
+
+
+def rebuild_open_balances(partner_id: int) -> None:
+    """Sum the partner's open balances again from its invoices (after a bulk load: the seed)."""
+    for model, columns in ((OpenBalanceByDay, ("currency", "due_date")),
+                           (OpenBalanceByCustomer, ("customer_id", "currency"))):
+        db.session.execute(delete(model).where(model.partner_id == partner_id))
+        grouped = [Invoice.partner_id, *(getattr(Invoice, name) for name in columns)]
+        db.session.execute(insert(model).from_select(
+            ["partner_id", *columns, "balance"],
+            select(*grouped, func.sum(Invoice.total - Invoice.amount_paid))
+            .where(Invoice.partner_id == partner_id, Invoice.status == "open").group_by(*grouped)))
 
 
 def _name(invoice: Invoice) -> str:
@@ -315,15 +353,17 @@ class Receivable:
 
 
 def receivables(partner_id: int, today: date, *, customer_id: int | None = None) -> list[Receivable]:
-    """Outstanding and overdue per currency, summed at read time over the (partner, status,
-    due date) index: overdue moves with the clock, so it is never a stored running total."""
-    query = (
-        select(Invoice.currency, func.sum(Invoice.total - Invoice.amount_paid),
-               func.sum(case((Invoice.due_date < today, Invoice.total - Invoice.amount_paid), else_=0)))
-        .where(Invoice.partner_id == partner_id, Invoice.status == "open")
-        .group_by(Invoice.currency).order_by(Invoice.currency)
-    )
-    if customer_id is not None:
-        query = query.where(Invoice.customer_id == customer_id)
-    return [Receivable(currency, int(outstanding or 0), int(overdue or 0))
-            for currency, outstanding, overdue in db.session.execute(query)]
+    """Outstanding and overdue per currency. The partner's: summed over open_balance_days
+    (overdue moves with the clock, so it is a sum of the days before today, never a stored
+    total); one customer's: over its open invoices."""
+    if customer_id is None:
+        days = OpenBalanceByDay
+        currency, due, owed = days.currency, days.due_date, days.balance
+        scope = (days.partner_id == partner_id, days.balance != 0)
+    else:
+        currency, due, owed = Invoice.currency, Invoice.due_date, Invoice.total - Invoice.amount_paid
+        scope = (Invoice.partner_id == partner_id, Invoice.status == "open", Invoice.customer_id == customer_id)
+    query = (select(currency, func.sum(owed), func.sum(case((due < today, owed), else_=0)))
+             .where(*scope).group_by(currency).order_by(currency))
+    return [Receivable(code, int(outstanding or 0), int(overdue or 0))
+            for code, outstanding, overdue in db.session.execute(query)]

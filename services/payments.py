@@ -35,7 +35,7 @@ from payments import gateway_for
 from payments.gateway import Declined, GatewayError
 from services import history, payment_methods
 from services.errors import Conflict, DomainError, raised_for
-from services.invoices import partner_today
+from services.invoices import balance_changed, open_balance, partner_today
 from tenancy import scoped
 from unit_of_work import unit_of_work
 
@@ -106,10 +106,12 @@ def apply(invoice: Invoice) -> None:
         .group_by(Payment.status)
     ).all()
     covered = {status: int(total) for status, total in rows}
+    old_balance = open_balance(invoice)
     invoice.amount_paid = covered.get("succeeded", 0) + covered.get("pending", 0)
     if invoice.status in ("open", "paid"):
         invoice.status = "paid" if covered.get("succeeded", 0) >= invoice.total else "open"
     db.session.flush()
+    balance_changed(invoice, old_balance)  # the Overview's and the list's kept open balances
 
 
 def _check_amount(invoice: Invoice, amount: int, locale: str) -> None:
@@ -324,6 +326,7 @@ def queue_receipt(attempt: PaymentAttempt, customer: Customer, partner: Partner)
     invoices = {invoice.id: invoice for invoice in db.session.scalars(
         scoped(Invoice, partner.id).where(Invoice.id.in_([p.invoice_id for p in attempt.payments])))}
     context = dict(attempt=attempt, customer=customer, partner=partner, invoices=invoices, link=receipt_link(attempt),
+                   locale=partner.locale,
                    total=money.format_money(attempt.charged, attempt.currency, partner.locale))
     numbers = ", ".join(invoices[p.invoice_id].number for p in attempt.payments)
     subject = f"Receipt from {partner.name}: {context['total']} for {numbers}"

@@ -24,6 +24,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from extensions import db
 from keys import search_words
 from models import Customer, customer_words
+from services.bulk import insert_rows
 
 MAX_WORDS = 8  # typed words looked up; more are ignored
 
@@ -50,22 +51,7 @@ def add_to_index(rows: list[WordRow], connection=None) -> None:
     PostgreSQL takes them by COPY, SQLite as the driver's own executemany (SQLAlchemy's
     per-row parameter handling, or inserts in random key order, would each cost several
     times as much)."""
-    if not rows:
-        return
-    connection = connection or db.session.connection()
-    rows = sorted(rows)
-    if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
-            "COPY customer_words (partner_id, word, company_sort, customer_id) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        f"INSERT INTO customer_words (partner_id, word, company_sort, customer_id) VALUES ({', '.join([marker] * 4)})",  # noqa: S608 - no values in it
-        rows,
-    )
+    insert_rows(customer_words, ("partner_id", "word", "company_sort", "customer_id"), sorted(rows), connection)
 
 
 @contextmanager

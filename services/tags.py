@@ -249,23 +249,25 @@ class TagFilter:
     def __bool__(self) -> bool:
         return bool(self.names)
 
-    def apply(self, query):
+    def apply(self, query, customer_id=Customer.id):
+        """The query's rows whose customer_id (a column: the customer's id, or an invoice's
+        customer_id) carries the tags asked for."""
         if not self.names:
             return query
         if not self.tags or (self.match == "all" and self.unknown):
             return query.where(false())
         if self.match == "any":
-            return query.where(_tagged_with([tag.id for tag in self.tags]))
-        return query.where(*(_tagged_with([tag.id]) for tag in self.tags))
+            return query.where(_tagged_with([tag.id for tag in self.tags], customer_id))
+        return query.where(*(_tagged_with([tag.id], customer_id) for tag in self.tags))
 
     def params(self) -> dict:
         """The filter as url_for arguments, for links that keep it."""
         return {"tag": self.names or None, "match": "all" if self.names and self.match == "all" else None}
 
 
-def _tagged_with(tag_ids: list[int]):
-    """Customers carrying any of these tags."""
+def _tagged_with(tag_ids: list[int], customer_id):
+    """Rows whose customer_id carries any of these tags."""
     # "id + 0": with fresh statistics SQLite would rather look up every tagged customer
     # by id and sort them all (12 ms for a tag on 10,000 customers) than walk the sorted
     # list to the first page (1 ms); the expression keeps it walking. PostgreSQL walks either way.
-    return (Customer.id + 0).in_(select(customer_tags.c.customer_id).where(customer_tags.c.tag_id.in_(tag_ids)))
+    return (customer_id + 0).in_(select(customer_tags.c.customer_id).where(customer_tags.c.tag_id.in_(tag_ids)))

@@ -36,8 +36,10 @@ def make_invoice(app, customer_id: int, *, issue: date, due: date, status: str =
             service.finalize(invoice, today=issue)
         if status == "void":
             service.void(invoice, reason)
-        elif status == "paid":
-            invoice.status = "paid"  # payments (issue 13) will do this through their service
+        elif status == "paid":  # as payments (issue 13) do through their service
+            old_balance = service.open_balance(invoice)
+            invoice.status, invoice.amount_paid = "paid", invoice.total
+            service.balance_changed(invoice, old_balance)
         db.session.flush()
         return Made(invoice.id, invoice.number, invoice.total)
 

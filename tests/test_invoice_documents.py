@@ -3,18 +3,22 @@
 import io
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from customer_helpers import make_customer, token
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from invoice_helpers import give_portal_password, invoice_row, make_invoice
 from pypdf import PdfReader
 from smtp_server import SmtpServer, free_port
 from sqlalchemy import func, select
 
+import money
 from conftest import csrf_token
 from extensions import db
 from mailer import deliver_all_due
-from models import InvoiceSend, OutboxEmail, Partner
+from models import Customer, InvoiceSend, OutboxEmail, Partner
 from services.aging import aging
 from services.invoices import partner_today
 
@@ -350,3 +354,54 @@ def test_a_send_that_loses_a_race_with_a_void_is_a_conflict_and_queues_nothing(a
         queued = db.session.scalar(select(func.count()).where(OutboxEmail.ref == f"invoice:{open_invoice.id}"))
         assert queued == 0
         assert db.session.scalar(select(func.count()).select_from(InvoiceSend)) == 0
+
+
+# -- the PDF agrees with the stored sums ---------------------------------------------------
+
+pdf_lines = st.lists(st.tuples(
+    st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("9999.9999"), places=4),
+    st.integers(min_value=0, max_value=10_000_000),
+    st.none() | st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=4),
+), min_size=1, max_size=6)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pdf_lines)
+def test_for_any_lines_the_pdf_shows_the_total_of_the_rounded_lines(app, partner, customer_id, typed_lines):
+    """PDFs are slow: a few examples, each a draft rendered and read back, then rolled back."""
+    from services import invoices as service
+    from services.invoice_pdf import render_invoice_pdf
+
+    with app.test_request_context(), app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        partner_row = db.session.get(Partner, partner.partner_id)
+        values = service.DraftValues(date(2026, 5, 1), date(2026, 5, 31), "", [
+            service.LineValues(f"Line {n}", quantity, price, rate)
+            for n, (quantity, price, rate) in enumerate(typed_lines)])
+        invoice = service.create_draft(customer, values, staff_id=None)
+        figured = [money.line_money(q, p, r) for q, p, r in typed_lines]
+        assert invoice.total == sum(line.amount + line.tax for line in figured)
+        text = pdf_text(render_invoice_pdf(invoice, customer, partner_row, today=date(2026, 5, 1)).content)
+        db.session.rollback()
+    assert money.format_money(invoice.total, "USD") in text
+    for line in figured:
+        assert money.format_money(line.amount, "USD") in text
+
+
+def test_dates_show_in_the_partners_locale_on_pages_the_pdf_the_portal_and_the_email(
+        app, partner, signed_in, portal_client, customer_id, smtp_server, today):
+    with app.app_context():
+        db.session.get(Partner, partner.partner_id).locale = "fr_CA"
+        db.session.commit()
+    made = make_invoice(app, customer_id, issue=today, due=date(2099, 5, 9))
+    french = "9 mai 2099"
+    assert french in signed_in.get(f"/invoices/{made.id}").text
+    assert french in signed_in.get("/invoices").text
+    assert french in pdf_text(signed_in.get(f"/invoices/{made.id}.pdf").data)
+    portal = portal_signed_in(app, portal_client)
+    assert french in portal.get(f"/portal/invoices/{made.id}").text
+    assert send(signed_in, made.id).status_code == 303
+    with app.app_context():
+        deliver_all_due(worker="test")
+    message = next(e.message for e in smtp_server.envelopes if made.number in e.message["Subject"])
+    assert french in message["Subject"] and french in message.get_body(("plain",)).get_content()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Invoice, InvoiceCounter
+from services.invoices import rebuild_open_balances
 
 TODAY = date.today()  # the partner's (America/New_York) differs from UTC's by at most a day: see _dates
 
@@ -227,6 +228,7 @@ def test_an_open_invoice_past_its_due_date_shows_overdue(app, signed_in, custome
     with app.app_context():
         invoice = db.session.get(Invoice, invoice_id)
         invoice.issue_date, invoice.due_date = TODAY - timedelta(days=40), TODAY - timedelta(days=3)
+        rebuild_open_balances(invoice.partner_id)  # moved back in time by hand: summed again
         db.session.commit()
     assert _status(signed_in.get(f"/invoices/{invoice_id}").text) == "Overdue"
     listed = signed_in.get("/invoices?status=overdue").text
@@ -368,3 +370,34 @@ def test_a_new_line_starts_with_a_quantity_of_one(signed_in, customer_id):
     data = {"csrf_token": token(signed_in, url), **_dates(), **_lines(("First", "2", "10")), "action": "add-line"}
     page = signed_in.post(url, data=data).text
     assert re.search(r'id="lines-1-quantity" name="lines-1-quantity" type="text" value="1"', page)
+
+
+def test_the_overdue_list_runs_longest_overdue_first_page_by_page(app, signed_in, customer_id, monkeypatch):
+    from invoice_helpers import make_invoice
+
+    import blueprints.invoices
+
+    monkeypatch.setattr(blueprints.invoices, "PAGE_SIZE", 2)
+    made = {days: make_invoice(app, customer_id, issue=TODAY - timedelta(days=days + 30),
+                               due=TODAY - timedelta(days=days)) for days in (5, 50, 20)}
+    make_invoice(app, customer_id, issue=TODAY, due=TODAY + timedelta(days=30))  # open, not overdue
+    first = signed_in.get("/invoices?status=overdue").text
+    assert re.findall(r">(INV-[0-9]+)</a>", first) == [made[50].number, made[20].number]
+    after = re.search(r'href="(/invoices\?[^"]*after=[0-9]+)"', first).group(1).replace("&amp;", "&")
+    assert re.findall(r">(INV-[0-9]+)</a>", signed_in.get(after).text) == [made[5].number]
+
+
+def test_past_so_many_customers_the_customer_filter_is_set_from_a_customers_tab(app, signed_in, partner, customer_id,
+                                                                              monkeypatch):
+    import blueprints.invoices
+
+    other = make_customer(app, partner, company="Harbor Architects", ein="92-1234567")
+    for each in (customer_id, other):
+        _invoice_id(_post_new(signed_in, each))
+    listed = signed_in.get("/invoices").text
+    assert "Harbor Architects</option>" in listed and "open its Invoices tab" not in listed
+    monkeypatch.setattr(blueprints.invoices, "CUSTOMER_CHOICES", 1)
+    listed = signed_in.get("/invoices").text
+    assert "Harbor Architects</option>" not in listed and "open its Invoices tab" in listed
+    chosen = signed_in.get(f"/invoices?customer={other}").text
+    assert f'<option value="{other}" selected>Harbor Architects</option>' in chosen
