@@ -15,6 +15,7 @@ import automation
 from extensions import db
 from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on_signals
 from services.drafts import delete_expired
+from services.imports import run_queued
 from services.webhooks import deliver_webhooks
 
 
@@ -33,6 +34,7 @@ MORE_OUTBOXES: list[Job] = [
 JOBS: list[Job] = [
     Job("outbox", 2.0, deliver_outbox),
     *MORE_OUTBOXES,
+    Job("imports", 2.0, run_queued),  # CSV files over 1,000 rows (services/imports.py)
     Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
     Job("automation", automation.EVERY, automation.job),  # reminders (and summaries) due now
 ]

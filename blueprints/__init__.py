@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         customer_page,
         customers,
         errors,
+        imports,
         invoice_documents,
         invoices,
         onboarding,
@@ -39,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(automation_settings.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(imports.bp)
     app.register_blueprint(invoice_documents.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(payments.bp)

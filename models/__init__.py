@@ -20,6 +20,7 @@ from models.payment import Payment, PaymentAttempt, Refund
 from models.payment_method import PaymentMethod
 from models.portal import AccessToken, PortalAccount
 from models.tag import Tag, customer_tags
+from models.upload import ImportColumn, ImportUpload
 from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -30,5 +31,5 @@ __all__ = [
     "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
     "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers",
     "Payment", "PaymentAttempt", "Refund",
-    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent", "ImportColumn", "ImportUpload",
 ]
