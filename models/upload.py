@@ -4,7 +4,7 @@ its run's progress and report, and each partner's remembered column mapping."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from models._time import utcnow
@@ -25,13 +25,13 @@ class ImportUpload(db.Model):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     kind: Mapped[str] = mapped_column(String(20))
     filename: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     mapping: Mapped[str] = mapped_column(Text, default="{}")  # JSON: column index -> field
     action: Mapped[str] = mapped_column(String(10), default="dry-run")  # the run asked for: dry-run | import
     state: Mapped[str] = mapped_column(String(10), default="ready")
     total_rows: Mapped[int] = mapped_column(default=0)
     done_rows: Mapped[int] = mapped_column(default=0)
-    report: Mapped[str | None] = deferred(mapped_column(Text))  # JSON, services/imports.Report
+    report: Mapped[str | None] = mapped_column(Text, deferred=True)  # JSON, services/imports.Report
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

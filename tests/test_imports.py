@@ -179,3 +179,12 @@ def test_another_partners_upload_is_a_404(signed_in, app, other_partner):
 def test_the_kind_is_checked(signed_in, kind, message):
     response = _dry_run(signed_in, _file(GOOD), kind=kind)
     assert response.status_code == 422 and message in response.text
+
+
+def test_the_sample_file_linked_from_the_page_imports_cleanly(signed_in):
+    page = signed_in.get("/import").text
+    link = re.search(r'href="([^"]*samples/customers\.csv[^"]*)"', page)[1]
+    sample = signed_in.get(link.replace("&amp;", "&"))
+    sample.close()
+    assert sample.status_code == 200
+    assert _counts(_dry_run(signed_in, sample.data).text) == {"new": 2, "update": 0, "unchanged": 0, "invalid": 0}

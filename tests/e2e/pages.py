@@ -48,6 +48,7 @@ class Site:
     staff_reset: str  # an emailed staff reset link not yet used
     invoice: int = 0  # an open invoice of `customer`, sent to its users and viewed in the portal
     webhook: int = 0  # an endpoint with a delivery that failed once
+    upload: int = 0  # a large CSV import waiting for the worker (its progress bar)
 
 
 def build_site(app, staff, hundred: list[int]) -> Site:
@@ -75,7 +76,8 @@ def build_site(app, staff, hundred: list[int]) -> Site:
                 archived=hundred[-1],
                 invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
                 portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]),
-                invoice=_sent_invoice(app, staff, customer), webhook=_webhook(app, staff, customer))
+                invoice=_sent_invoice(app, staff, customer), webhook=_webhook(app, staff, customer),
+                upload=_queued_upload(app, staff))
 
 
 def _sent_invoice(app, staff, customer: int) -> int:
@@ -107,6 +109,36 @@ def _webhook(app, staff, customer: int) -> int:
         db.session.add(WebhookAttempt(delivery_id=delivery.id, worker="e2e", ok=False, status_code=503,
                                       error="HTTP 503: Service Unavailable"))
         return endpoint.id
+
+
+def _queued_upload(app, staff) -> int:
+    from models import ImportUpload
+
+    with app.app_context(), unit_of_work():
+        upload = ImportUpload(partner_id=staff.partner_id, staff_id=staff.id, kind="customers",
+                              filename="customers-from-our-old-spreadsheet.csv", content=b"company\n",
+                              mapping="{}", state="queued", total_rows=2400, done_rows=800)
+        db.session.add(upload)
+        db.session.flush()
+        return upload.id
+
+
+def import_without_a_file(page, site: Site) -> None:
+    page.goto("/import")
+    press(page, "button[value=dry-run]", ".error-summary")
+
+
+def import_report(page, site: Site) -> None:
+    """The dry run of the sample file with a bad row added: counts, an invalid line, the columns."""
+    import tempfile
+    from pathlib import Path
+
+    sample = (Path(__file__).resolve().parents[2] / "static/samples/customers.csv").read_text()
+    path = Path(tempfile.mkdtemp()) / "customers.csv"
+    path.write_text(sample + "Bad Zip,,,1 Elm St,Austin,TX,9999,US,C-9,Bo Li <bo@example.com>\n")
+    page.goto("/import")
+    page.set_input_files("#file", str(path))
+    press(page, "button[value=dry-run]", "#import-counts")
 
 
 def webhook_added(page, site: Site) -> None:
@@ -313,6 +345,10 @@ PARTNER = [
     ("Customer, Payment methods", "/customers/{customer}/payment-methods"),
     ("Invoice summaries", "/settings/summaries"),
     ("Invoice summaries with errors", with_errors("/settings/summaries")),
+    ("Import", "/import"),
+    ("Import with errors", import_without_a_file),
+    ("Import, dry run report", import_report),
+    ("Import, in progress", "/import/{upload}"),
 ]
 
 PORTAL = [
