@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 from extensions import db
-from models import Customer, Invoice, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from models import Customer, Invoice, Payment, PaymentMethod, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from models._time import utcnow
 from tenancy import scoped
 
@@ -49,8 +49,29 @@ def invoice_object(invoice: Invoice) -> dict:
                    "tax": line.tax} for line in invoice.lines],
     }
 
-# A model class -> its event object. Payments and payment methods add theirs beside their models' services.
-OBJECTS: dict[type, Callable[[object], dict]] = {Customer: customer_object, Invoice: invoice_object}
+def payment_object(payment: Payment) -> dict:
+    return {
+        "id": payment.id, "object": "payment", "customer": payment.customer_id, "invoice": payment.invoice_id,
+        "amount": payment.amount, "surcharge": payment.surcharge, "refunded": payment.refunded,
+        "currency": payment.currency, "kind": payment.kind, "method": payment.method_label,
+        "payment_method": payment.payment_method_id, "status": payment.status,
+        "failure_message": payment.failure_message or None, "paid_on": payment.paid_on.isoformat(),
+    }
+
+
+def payment_method_object(method: PaymentMethod) -> dict:
+    """What identifies the method to a person (brand, last 4 digits), never its token or a number."""
+    return {
+        "id": method.id, "object": "payment_method", "customer": method.customer_id, "kind": method.kind,
+        "brand": method.brand or None, "last4": method.last4, "exp_month": method.exp_month,
+        "exp_year": method.exp_year, "country": method.country, "default": method.is_default,
+        "archived": method.archived_at is not None,
+    }
+
+
+# A model class -> its event object.
+OBJECTS: dict[type, Callable[[object], dict]] = {Customer: customer_object, Invoice: invoice_object,
+                                                 Payment: payment_object, PaymentMethod: payment_method_object}
 
 def emit(partner_id: int, type_: str, obj) -> WebhookEvent | None:
     """Queue `type_` about `obj` to each enabled endpoint of the partner, in the caller's unit of work."""

@@ -21,6 +21,7 @@ from models._time import utcnow
 from payments.gateway import GatewayError, PaymentGateway
 from payments.rules import BRAND_NAMES
 from services.errors import Conflict, DomainError, raised_for
+from services.events import emit
 from services.history import record
 from tenancy import scoped
 
@@ -121,6 +122,7 @@ def add_from_token(customer: Customer, token: str, gateway: PaymentGateway, *, s
     db.session.add(method)
     db.session.flush()
     _record(method, "payment_method.added", staff_id, user)
+    emit(method.partner_id, "payment_method.created", method)
     return method
 
 
@@ -143,6 +145,7 @@ def archive(method: PaymentMethod, *, staff_id: int | None = None, user: Custome
     method.archived_at = utcnow()
     db.session.flush()
     _record(method, "payment_method.archived", staff_id, user)
+    emit(method.partner_id, "payment_method.archived", method)
     if was_default:
         newest = db.session.scalar(
             _customers_methods(method).where(PaymentMethod.archived_at.is_(None))

@@ -35,6 +35,7 @@ from payments import gateway_for
 from payments.gateway import Declined, GatewayError
 from services import history, payment_methods
 from services.errors import Conflict, DomainError, raised_for
+from services.events import emit
 from services.invoices import balance_changed, open_balance, partner_today
 from tenancy import scoped
 from unit_of_work import unit_of_work
@@ -107,11 +108,14 @@ def apply(invoice: Invoice) -> None:
     ).all()
     covered = {status: int(total) for status, total in rows}
     old_balance = open_balance(invoice)
+    was_paid = invoice.status == "paid"
     invoice.amount_paid = covered.get("succeeded", 0) + covered.get("pending", 0)
     if invoice.status in ("open", "paid"):
         invoice.status = "paid" if covered.get("succeeded", 0) >= invoice.total else "open"
     db.session.flush()
     balance_changed(invoice, old_balance)  # the Overview's and the list's kept open balances
+    if invoice.status == "paid" and not was_paid:
+        emit(invoice.partner_id, "invoice.paid", invoice)
 
 
 def _check_amount(invoice: Invoice, amount: int, locale: str) -> None:
@@ -157,6 +161,7 @@ def record_offline(invoice: Invoice, amount: int, paid_on: date, method: str, re
     db.session.add(payment)
     apply(invoice)
     _record_history("payment.recorded", payment, invoice, partner, staff_id)
+    emit(payment.partner_id, "payment.succeeded", payment)
     return payment
 
 
@@ -191,6 +196,7 @@ def refund(payment: Payment, amount: int, *, staff_id: int, key: str | None = No
     payment.refunded += amount
     apply(invoice)
     _record_history("payment.refunded", payment, invoice, partner, staff_id, amount)
+    emit(payment.partner_id, "payment.refunded", payment)
     return made
 
 
@@ -308,6 +314,8 @@ def _record_charge(customer: Customer, partner: Partner, shares: Sequence[Share]
         db.session.add(payment)
         apply(invoice)
         _record_history("payment.received", payment, invoice, partner, None)
+        if status == "succeeded":  # a bank debit's event waits for it to settle (settle_debits)
+            emit(partner.id, "payment.succeeded", payment)
     queue_receipt(attempt, customer, partner)
     return attempt
 
@@ -361,6 +369,7 @@ def settle_debits(_worker: str = "", stopping=lambda: False) -> str | None:
                 if answer.status == "failed":
                     partner = db.session.get(Partner, payment.partner_id)
                     _record_history("payment.failed", payment, invoice, partner, None)
+                emit(payment.partner_id, f"payment.{answer.status}", payment)
                 settled += 1
     return f"settled {settled} bank debit payment(s)" if settled else None
 

@@ -326,3 +326,29 @@ def test_customer_updates_and_archive_are_events(signed_in, app, partner, loopba
     _deliver(app)
     objects = [json.loads(r["body"])["data"]["object"] for r in receiver.requests]
     assert [(o["city"], o["archived"]) for o in objects] == [("Dallas", False), ("Dallas", True)]
+
+
+def test_a_payment_that_settles_an_invoice_sends_payment_succeeded_and_invoice_paid(
+        signed_in, app, partner, loopback_allowed, receiver):
+    from datetime import date
+
+    from invoice_helpers import make_invoice
+
+    from models import Invoice
+    from services import payments
+
+    customer_id = make_customer(app, partner)
+    made = make_invoice(app, customer_id, issue=date.today(), due=date.today() + timedelta(days=30))
+    _add(signed_in, receiver.url())
+    with app.test_request_context(), unit_of_work():
+        invoice = db.session.get(Invoice, made.id)
+        payments.record_offline(invoice, 100, date.today(), "check", "1001", staff_id=partner.id)
+    with app.test_request_context(), unit_of_work():
+        invoice = db.session.get(Invoice, made.id)
+        payments.record_offline(invoice, invoice.balance, date.today(), "wire", "", staff_id=partner.id)
+    _deliver(app)
+    events = [json.loads(r["body"]) for r in receiver.requests]
+    assert [e["type"] for e in events] == ["payment.succeeded", "invoice.paid", "payment.succeeded"]
+    assert events[0]["data"]["object"]["amount"] == 100 and events[0]["data"]["object"]["invoice"] == made.id
+    assert events[1]["data"]["object"]["status"] == "paid"
+    assert events[1]["data"]["object"]["amount_paid"] == made.total
