@@ -1,5 +1,6 @@
 """The application factory: config, extensions, blueprints, CLI. Nothing runs at import."""
 
+from apiflask import APIFlask
 from flask import Flask
 from sqlalchemy import event
 
@@ -12,7 +13,10 @@ from unit_of_work import read_outside_transactions
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # APIFlask is Flask plus the OpenAPI document of the API blueprint (blueprints/api): its
+    # errors stay the dashboard's pages (json_errors=False); the API's hooks are the blueprint's.
+    app = APIFlask(__name__, instance_relative_config=True, title="Receivables API", version="1",
+                   spec_path="/api/v1/openapi.json", docs_path=None, json_errors=False)
     app.session_interface = RememberedSignatures()
     app.config.update(load_config(app.instance_path))
     if config:

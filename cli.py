@@ -87,6 +87,26 @@ def register_cli(app: Flask) -> None:
             _new_partner(name, email, password, staff_name or email.split("@")[0])
         click.echo(f"Created partner {name!r} with login {email}.")
 
+    @app.cli.group("api-key")
+    def api_key() -> None:
+        """API keys (also made and revoked on the dashboard's API keys page)."""
+
+    @api_key.command("create")
+    @click.argument("email")
+    @click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+    @click.option("--name", default="Made with the CLI", help="What uses the key.")
+    def create_api_key(email: str, scope: str, name: str) -> None:
+        """Make an API key for EMAIL's partner; the key alone is the last line printed."""
+        from services.api_keys import create_key
+
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email_key == email_key(_valid_email(email))))
+        if staff is None:
+            raise click.UsageError(f"{email} has no staff login.")
+        with unit_of_work():
+            key, secret = create_key(partner_id=staff.partner_id, staff_id=staff.id, scope=scope, name=name)
+            click.echo(f"Made a {scope} key {key.prefix}… for {staff.partner.name}; it is shown this once:")
+        click.echo(secret)
+
     @app.cli.command("seed-demo")
     @click.option("--customers", "count", default=25, show_default=True, type=click.IntRange(0))
     @click.option("--email", default=DEMO_EMAIL, show_default=True)

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 import automation
 from extensions import db
 from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on_signals
+from services import idempotency
 from services.drafts import delete_expired
 from services.imports import run_queued
 from services.webhooks import deliver_webhooks
@@ -37,6 +38,7 @@ JOBS: list[Job] = [
     Job("imports", 2.0, run_queued),  # CSV files over 1,000 rows (services/imports.py)
     Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
     Job("automation", automation.EVERY, automation.job),  # reminders (and summaries) due now
+    Job("idempotency", 3600.0, idempotency.delete_expired),  # API responses kept 24 hours for Idempotency-Key
 ]
 
 

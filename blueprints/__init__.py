@@ -11,6 +11,8 @@ PROCESSOR_PAGES: dict[str, str] = {"sandbox": "blueprints.sandbox_processor", "s
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import (
+        api,
+        api_keys,
         auth,
         automation_settings,
         customer_page,
@@ -52,4 +54,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(pages.bp)
         app.extensions["processor_pages"] = pages  # its add_links(return_to): payment_method_flow
     app.register_blueprint(portal_payments.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api_keys.bp)
+    api.install(app)
     errors.register(app)

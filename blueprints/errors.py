@@ -12,6 +12,7 @@ from flask import Flask, current_app, make_response
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from blueprints.api.errors import api_error, is_api_request
 from extensions import db
 from services.errors import DomainError
 from web import is_partial
@@ -66,6 +67,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if is_api_request():  # a path under /api/ that no API route matched (404, 405)
+            return api_error(error)
         _rollback()
         if error.code is None or error.code < 400:
             return error

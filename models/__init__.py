@@ -1,5 +1,6 @@
 """The data: tenants (partners), their staff, their customers and customers' users."""
 
+from models.api import ApiKey, IdempotentRequest
 from models.automation import (
     ReminderDelivery,
     ReminderStep,
@@ -24,7 +25,8 @@ from models.upload import ImportColumn, ImportUpload
 from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "AccessToken", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "Invoice", "InvoiceCounter",
+    "AccessToken", "ApiKey", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "IdempotentRequest",
+    "Invoice", "InvoiceCounter",
     "InvoiceLine", "InvoiceSend", "OpenBalanceByCustomer", "OpenBalanceByDay", "OutboxAttachment", "OutboxEmail",
     "PaymentMethod",
     "Partner", "PortalAccount", "ReminderDelivery", "ReminderStep", "SummaryDelivery", "SummarySchedule",

@@ -26,6 +26,7 @@ READ_ONLY = {
     "invoices.index", "invoices.show", "invoices.invoices", "settings.logo",
     "invoice_documents.pdf", "overview.index", "portal_invoices.index",
     "automation_settings.reminders",
+    "api_keys.page", "api.docs", "openapi.spec",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",
 }
@@ -40,7 +41,9 @@ FORM_PAGES = {
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only
 # (tests/test_portal.py: a HEAD records nothing).
 # portal_invoices.show and .pdf record an invoice's first view (tests/test_invoice_documents.py).
-BOOKKEEPING_GETS = {"portal.home", "portal_invoices.show", "portal_invoices.pdf"}
+# The API's reads record when their key was last used (at most once a minute; not on HEAD).
+BOOKKEEPING_GETS = {"portal.home", "portal_invoices.show", "portal_invoices.pdf",
+                    "api.list_customers", "api.get_customer", "api.list_invoices", "api.get_invoice"}
 
 
 def test_every_rule_that_answers_get_is_reviewed_as_read_only(app):

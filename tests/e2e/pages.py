@@ -174,6 +174,12 @@ def press(page, button: str, then: str) -> None:
 MAIN_FORM = "main form[novalidate]:not(.tag-add)"
 
 
+def api_key_made(page, site: Site) -> None:
+    page.goto("/settings/api-keys")
+    page.fill("#name", "QuickBooks sync")
+    press(page, f"{MAIN_FORM} button[type=submit]", "#new-key")
+
+
 def with_errors(path: str, button: str = f"{MAIN_FORM} button[type=submit]") -> Callable:
     """The page's main form sent with its text fields empty: the error summary and messages."""
 
@@ -349,6 +355,9 @@ PARTNER = [
     ("Import with errors", import_without_a_file),
     ("Import, dry run report", import_report),
     ("Import, in progress", "/import/{upload}"),
+    ("API keys", "/settings/api-keys"),
+    ("API keys with errors", with_errors("/settings/api-keys")),
+    ("API keys, a new key shown once", api_key_made),
 ]
 
 PORTAL = [
