@@ -52,13 +52,14 @@ def run(rows: int, bad: int) -> int:
     from sqlalchemy import func, select, text
 
     from app import create_app
-    from extensions import db
+    from extensions import db, init_migrations
     from keys import email_key
     from models import Customer, Partner, StaffUser
     from services import imports
     from unit_of_work import unit_of_work
 
     app = create_app({"TESTING": True})
+    init_migrations(app)
     with app.app_context():
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
