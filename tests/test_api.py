@@ -296,3 +296,39 @@ def test_responses_older_than_a_day_are_forgotten(app, api):
         db.session.commit()
         assert delete_expired("test", lambda: False) == "idempotency: deleted 1 expired"
     assert count(app, IdempotentRequest) == 0
+
+
+# -- payments and payment methods ----------------------------------------------------------------
+
+
+def test_an_offline_payment_is_recorded_listed_and_read(app, api):
+    customer_id = api.post("/customers", CUSTOMER).get_json()["id"]
+    invoice = api.post("/invoices", {"customer": customer_id, "due_date": DUE, "finalize": True,
+                                     "lines": [LINE]}).get_json()
+    paid = api.post(f"/invoices/{invoice['id']}/payments", {"amount": 100000, "method": "check", "reference": "1234"})
+    assert paid.status_code == 201
+    payment = paid.get_json()
+    assert (payment["object"], payment["amount"], payment["status"], payment["kind"]) == (
+        "payment", 100000, "succeeded", "check")
+    assert api.get(f"/invoices/{invoice['id']}").get_json()["amount_paid"] == 100000
+    assert [p["id"] for p in api.get("/payments", invoice=invoice["id"]).get_json()["data"]] == [payment["id"]]
+    assert api.get(f"/payments/{payment['id']}").get_json() == payment
+    # The dashboard's rules and messages: a method it does not know, an amount above the balance.
+    assert error_of(api.post(f"/invoices/{invoice['id']}/payments", {"amount": 100, "method": "bitcoin"}))[3:] == (
+        "method", "Choose how it was paid")
+    assert error_of(api.post(f"/invoices/{invoice['id']}/payments", {"amount": 10**8, "method": "cash"}))[:4] == (
+        400, "invalid_request_error", "parameter_invalid", "amount")
+    assert error_of(api.post(f"/invoices/{invoice['id']}/payments", {"amount": 2.5, "method": "cash"}))[3] == "amount"
+
+
+def test_saved_payment_methods_are_listed_and_read_without_their_numbers(app, api, partner, other_partner):
+    from customer_helpers import make_card
+
+    customer_id = api.post("/customers", CUSTOMER).get_json()["id"]
+    method_id = make_card(app, partner, customer_id)
+    listed = api.get("/payment_methods", customer=customer_id).get_json()["data"]
+    assert [(m["id"], m["last4"], m["brand"]) for m in listed] == [(method_id, "4242", "visa")]
+    read = api.get(f"/payment_methods/{method_id}")
+    assert read.get_json()["last4"] == "4242" and "4242424242424242" not in read.get_data(as_text=True)
+    theirs = make_key(app, other_partner)
+    assert app.test_client().get(f"/api/v1/payment_methods/{method_id}", headers=bearer(theirs)).status_code == 404

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 from api_helpers import CUSTOMER, bearer, make_key
+from sqlalchemy import select
 
 from e2e.conftest import serving
+from extensions import db
+from models import Invoice
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -33,6 +36,9 @@ def test_the_readme_script_creates_upserts_lists_and_pages(app, partner, tmp_pat
     customer_id = lines[0].split()[1]
     assert lines[:3] == [f"201 {customer_id}", "200 Round Rock", "201 INV-0001 40594"]
     # Two a page: the newest first, through every page.
-    assert lines[3:] == [f"customers {customer_id}", *(f"customers {n}" for n in reversed(earlier)), "invoices 1"]
+    with app.app_context():
+        invoice_id = db.session.scalar(select(Invoice.id))
+    assert lines[3:] == [f"customers {customer_id}", *(f"customers {n}" for n in reversed(earlier)),
+                         f"invoices {invoice_id}"]
     # The README links the document the script's requests follow.
     assert "[`/api/v1/openapi.json`]" in README.read_text()

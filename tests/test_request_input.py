@@ -43,7 +43,8 @@ FORM_PAGES = {
 # portal_invoices.show and .pdf record an invoice's first view (tests/test_invoice_documents.py).
 # The API's reads record when their key was last used (at most once a minute; not on HEAD).
 BOOKKEEPING_GETS = {"portal.home", "portal_invoices.show", "portal_invoices.pdf",
-                    "api.list_customers", "api.get_customer", "api.list_invoices", "api.get_invoice"}
+                    "api.list_customers", "api.get_customer", "api.list_invoices", "api.get_invoice",
+                    "api.list_payments", "api.get_payment", "api.list_payment_methods", "api.get_payment_method"}
 
 
 def test_every_rule_that_answers_get_is_reviewed_as_read_only(app):

@@ -13,7 +13,7 @@ from extensions import csrf
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 csrf.exempt(bp)
 
-from blueprints.api import auth, customers, docs, errors, invoices  # noqa: E402,F401 - routes and hooks on bp
+from blueprints.api import auth, customers, docs, errors, invoices, payments  # noqa: E402,F401 - routes and hooks on bp
 
 
 def install(app: APIFlask) -> None:

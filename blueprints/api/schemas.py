@@ -167,8 +167,73 @@ class VoidIn(Schema):
     reason = Text(required=True)
 
 
-class Empty(Schema):
-    pass
+class PaymentOut(Schema):
+    id = fields.Integer(required=True)
+    object = fields.String(required=True, metadata={"enum": ["payment"]})
+    invoice = fields.Integer(required=True)
+    customer = fields.Integer(required=True)
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    surcharge = fields.Integer(required=True)
+    refunded = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    method_label = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pending", "succeeded", "failed"]})
+    paid_on = fields.Date(required=True)
+    reference = fields.String(required=True)
+    failure_message = fields.String(required=True)
+    created = fields.DateTime(required=True)
+
+
+class PaymentQuery(PageQuery):
+    invoice = fields.Integer(validate=Range(min=1, max=INT4_MAX))
+    customer = fields.Integer(validate=Range(min=1, max=INT4_MAX))
+
+
+class PaymentInList(PaymentOut):
+    """PaymentOut in a list (APIFlask registers a schema met nested first twice; a subclass is its own)."""
+
+
+class PaymentList(Schema):
+    object = fields.String(required=True, metadata={"enum": ["list"]})
+    data = fields.List(fields.Nested(PaymentInList), required=True)
+    has_more = fields.Boolean(required=True)
+
+
+class OfflinePaymentIn(Schema):
+    amount = fields.Integer(required=True, strict=True, metadata={"description": "Minor units (cents)"})
+    paid_on = Text(metadata={"description": "YYYY-MM-DD; today (the partner's) by default"})
+    method = Text(required=True, metadata={"description": "check, wire, cash or other"})
+    reference = Text()
+
+
+class MethodOut(Schema):
+    id = fields.Integer(required=True)
+    object = fields.String(required=True, metadata={"enum": ["payment_method"]})
+    customer = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    brand = fields.String(required=True)
+    last4 = fields.String(required=True)
+    exp_month = fields.Integer(required=True, allow_none=True)
+    exp_year = fields.Integer(required=True, allow_none=True)
+    country = fields.String(required=True)
+    is_default = fields.Boolean(required=True)
+    archived = fields.Boolean(required=True)
+    created = fields.DateTime(required=True)
+
+
+class MethodQuery(PageQuery):
+    customer = fields.Integer(validate=Range(min=1, max=INT4_MAX))
+
+
+class MethodInList(MethodOut):
+    """MethodOut in a list (see PaymentInList)."""
+
+
+class MethodList(Schema):
+    object = fields.String(required=True, metadata={"enum": ["list"]})
+    data = fields.List(fields.Nested(MethodInList), required=True)
+    has_more = fields.Boolean(required=True)
 
 
 ERROR = {
