@@ -46,7 +46,7 @@ def receive(customer, **who) -> None:
     one unit of work) and flash what happened. No token: the payer cancelled. A state that is
     not this session's: 400."""
     token = request.args.get("token", "")
-    if not token:
+    if not token or request.method == "HEAD":  # a HEAD only asks where the way back leads
         return
     if not hmac.compare_digest(request.args.get("state", ""), session.get(_STATE, "")):
         abort(400, "This link to add a payment method was not made for you. Add the method again.")

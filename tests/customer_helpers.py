@@ -142,3 +142,31 @@ def make_card(app, staff, customer_id, number="4242424242424242", cvc="123") -> 
         with unit_of_work():
             customer = db.session.get(Customer, customer_id)
             return payment_methods.add_from_token(customer, token, gateway_for(app), staff_id=staff.id).id
+
+
+def make_billing_things(app, staff, customer_id) -> dict:
+    """What billing routes take an id of, made for the staff's partner: a saved card, a payment of
+    an open invoice, a webhook endpoint with one delivery queued, an import upload."""
+    from models import ImportUpload, WebhookDelivery, WebhookEndpoint
+    from services import invoices, payments
+    from services.events import emit
+
+    method_id = make_card(app, staff, customer_id)
+    with app.app_context(), unit_of_work():
+        customer = db.session.get(Customer, customer_id)
+        invoice = invoices.create_draft(customer, invoices.DraftValues(
+            date.today(), date.today() + timedelta(days=30), "", [invoices.LineValues("Support", Decimal("1"), 10000)]),
+            staff_id=staff.id)
+        invoices.finalize(invoice, today=date.today())
+        payment = payments.record_offline(invoice, 2500, date.today(), "check", "1001", staff_id=staff.id)
+        endpoint = WebhookEndpoint(partner_id=staff.partner_id, url="https://hooks.example.com/in",
+                                   secret_salt=secrets.token_hex(16))
+        upload = ImportUpload(partner_id=staff.partner_id, staff_id=staff.id, kind="customers",
+                              filename="customers.csv", content=b"company\r\nAcme\r\n")
+        db.session.add_all([endpoint, upload])
+        db.session.flush()
+        event = emit(staff.partner_id, "customer.updated", customer)
+        delivery_id = db.session.scalar(select(WebhookDelivery.id).where(
+            WebhookDelivery.event_id == event.id, WebhookDelivery.endpoint_id == endpoint.id))
+        return {"method_id": method_id, "payment_id": payment.id, "endpoint_id": endpoint.id,
+                "delivery_id": delivery_id, "upload_id": upload.id}

@@ -4,7 +4,14 @@ import re
 
 import pytest
 from api_helpers import make_key_row
-from customer_helpers import load_customer, make_customer, make_draft_invoice, make_tag, tag_customers
+from customer_helpers import (
+    load_customer,
+    make_billing_things,
+    make_customer,
+    make_draft_invoice,
+    make_tag,
+    tag_customers,
+)
 from sqlalchemy import event, insert, select
 
 from conftest import csrf_token
@@ -323,16 +330,21 @@ def their_things(app, staff, n: int = 0) -> dict:
     tag = make_tag(app, staff, f"VIP {n}")
     tag_customers(app, staff, tag, [customer])
     return {"customer_id": customer, "user_id": load_customer(app, customer).users[0].id, "tag_id": tag,
-            "invoice_id": make_draft_invoice(app, staff, customer), "key_id": make_key_row(app, staff)}
+            "invoice_id": make_draft_invoice(app, staff, customer), "key_id": make_key_row(app, staff),
+            **make_billing_things(app, staff, customer)}
+
+
+# The sign-in pages, the customers' portal, the JSON API (tests/test_api.py: its keys, not a
+# session), the public files, and the sandbox processor's forms (they stand for the processor's
+# own site: tests/test_payment_methods.py covers them).
+NOT_THE_DASHBOARD = ("static", "favicon", "auth", "portal", "portal_invoices", "portal_payment_methods",
+                     "portal_payments", "api", "openapi", "sandbox_processor")
 
 
 def dashboard_rules(app):
-    """Every route of the partner dashboard (the sign-in pages, the customers' portal, the JSON
-    API (tests/test_api.py: its keys, not a session) and the public files: static ones and the
-    favicon, aside)."""
+    """Every route of the partner dashboard (NOT_THE_DASHBOARD aside)."""
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint.split(".")[0] in ("static", "favicon", "auth", "portal", "portal_invoices", "api",
-                                           "openapi"):
+        if rule.endpoint.split(".")[0] in NOT_THE_DASHBOARD:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
@@ -346,6 +358,8 @@ def fill(rule, ids: dict) -> str:
             values[arg] = ids[arg]
         elif arg == "index":
             values[arg] = 0
+        elif arg == "change":
+            values[arg] = "archive"
         elif arg == "name":
             values[arg] = "email" if "user" in rule.rule else "company"
         else:
@@ -411,7 +425,8 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_dashboard_page(app, c
     before = snapshot(app)
     wrong = []
     for rule, method in dashboard_rules(app):
-        url = fill(rule, {"customer_id": 1, "user_id": 1, "tag_id": 1, "invoice_id": 1, "key_id": 1})
+        url = fill(rule, dict.fromkeys(("customer_id", "user_id", "tag_id", "invoice_id", "key_id", "method_id",
+                                        "payment_id", "endpoint_id", "delivery_id", "upload_id"), 1))
         response = request_as(client, method, url, token)
         location = response.headers.get("Location", "")
         if response.status_code != 302 or not location.startswith("/login?next="):

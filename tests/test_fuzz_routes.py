@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 from api_helpers import make_key_row
-from customer_helpers import make_card, make_customer, make_draft_invoice, make_tag, tag_customers
+from customer_helpers import make_billing_things, make_customer, make_draft_invoice, make_tag, tag_customers
 from sqlalchemy import select
 from test_portal import GOOD_PASSWORD, emails_to, link_in, portal_login
 from werkzeug.datastructures import MultiDict
@@ -90,8 +90,8 @@ def the_world(app, partner):
         user_id = db.session.scalar(select(CustomerUser.id).where(CustomerUser.email == "bob@example.com"))
     link = link_in(app, emails_to(app, "bob@example.com")[-1])
     return {"customer_id": customer, "user_id": user_id, "tag_id": tag, "index": 0, "raw": link.rsplit("/", 1)[1],
-            "invoice_id": make_draft_invoice(app, partner, customer), "method_id": make_card(app, partner, customer),
-            "key_id": make_key_row(app, partner)}
+            "invoice_id": make_draft_invoice(app, partner, customer), "key_id": make_key_row(app, partner),
+            "change": "archive", **make_billing_things(app, partner, customer)}
 
 
 def path_value(rule, arg: str, world: dict) -> str:

@@ -453,3 +453,13 @@ def test_no_card_or_account_number_reaches_a_page_or_a_log(app, portal, caplog):
             everything += "\n".join(repr(tuple(row)) for row in db.session.execute(table.select()))
     assert_no_number_in(everything, *numbers, *accounts)
     assert len(saved(app, portal.customer_id)) == 5
+
+
+def test_a_head_on_the_way_back_saves_nothing_and_the_get_then_saves_the_card(app, portal):
+    links = add_links(portal)
+    response = submit(portal, links["Add a card"], {**CARD, "number": "4242 4242 4242 4242"})
+    way_back = response.headers["Location"]
+    assert portal.head(way_back).status_code == 303
+    assert saved(app, portal.customer_id) == []
+    assert portal.get(way_back).status_code == 303
+    assert [method.last4 for method in saved(app, portal.customer_id)] == ["4242"]

@@ -27,6 +27,8 @@ READ_ONLY = {
     "invoice_documents.pdf", "overview.index", "portal_invoices.index",
     "automation_settings.reminders",
     "api_keys.page", "api.docs", "openapi.spec",
+    "customer_page.payment_methods", "portal_payment_methods.index", "payments.show", "portal_payments.receipt",
+    "webhooks.page", "webhooks.log", "imports.index", "imports.show", "imports.progress", "imports.invalid_rows",
     # The emailed links move their token into the session and redirect: they write no row.
     "portal.open_invitation", "portal.open_reset", "auth.open_reset",
 }
@@ -36,13 +38,17 @@ FORM_PAGES = {
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
     "invoices.new", "invoices.edit", "settings.page",
     "automation_settings.schedule", "automation_settings.summary_settings",
+    "portal_payments.pay", "sandbox_processor.card", "sandbox_processor.bank",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
 # portal.home records that the portal showed the company (the Users tab's Active), on GET only
 # (tests/test_portal.py: a HEAD records nothing).
 # portal_invoices.show and .pdf record an invoice's first view (tests/test_invoice_documents.py).
 # The API's reads record when their key was last used (at most once a minute; not on HEAD).
+# The way back from a payment processor saves the method its token names, once, for a state made
+# by this session, not on HEAD (tests/test_payment_methods.py).
 BOOKKEEPING_GETS = {"portal.home", "portal_invoices.show", "portal_invoices.pdf",
+                    "customer_page.payment_methods_added", "portal_payment_methods.added",
                     "api.list_customers", "api.get_customer", "api.list_invoices", "api.get_invoice",
                     "api.list_payments", "api.get_payment", "api.list_payment_methods", "api.get_payment_method"}
 
