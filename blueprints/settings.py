@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy.orm import undefer
 
+import money
 from blueprints.blur import CheckUrls, answer_check
 from blueprints.guards import require_staff
 from extensions import db
@@ -32,7 +33,9 @@ def _render(form: PartnerSettingsForm, partner: Partner, status: int = 200):
 def page():
     partner = _partner()
     if request.method == "GET":
-        data = {name: getattr(partner, name) or "" for name in PartnerSettingsForm.FIELDS}
+        data = {**{name: getattr(partner, name) or "" for name in PartnerSettingsForm.FIELDS},
+                "surcharge_percent": money.plain_decimal(partner.surcharge_percent) or "0",
+                "surcharges_on": partner.surcharges_on}
         return _render(PartnerSettingsForm(formdata=None, data=data), partner)
     form = PartnerSettingsForm()
     if not form.validate():

@@ -416,6 +416,18 @@ def parse_tax_rate(value: str | None, *, label: str = "Tax rate") -> Decimal | N
     return number
 
 
+SURCHARGE_MAX = Decimal(3)  # percent: card networks' cap on a US credit-card surcharge
+
+
+def parse_surcharge_percent(value: str | None, *, label: str = "Card surcharge") -> Decimal:
+    """A percent from 0 to 3 with at most 2 decimal places ("2.5", "3%"); "" is 0."""
+    text = (value or "").strip().removesuffix("%")
+    number = _decimal_text(text, label=label, places=2, example="2.5")
+    if number is not None and number > SURCHARGE_MAX:
+        raise RuleError(f"{label} must be 3% or less")
+    return number or Decimal(0)
+
+
 # -- dates and paragraphs ------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -13,7 +13,7 @@ from models.partner import LOGO_MAX_BYTES, logo_type
 
 
 class PartnerSettingsForm(FlaskForm):
-    FIELDS = ("legal_name", "address", "ein", "gst_hst_number", "time_zone", "locale")
+    FIELDS = ("legal_name", "address", "ein", "gst_hst_number", "time_zone", "locale", "surcharge_percent")
 
     legal_name = StringField("Legal name", validators=[text_rule("Legal name", 200, required=False)])
     address = TextAreaField("Address", validators=[
@@ -28,6 +28,10 @@ class PartnerSettingsForm(FlaskForm):
     locale = SelectField("Amounts and dates", choices=[SelectChoice(*each) for each in rules.LOCALES],
                          validate_choice=False,
                          validators=[Rule(lambda _f, v: rules.normalize_locale(v))])
+    surcharge_percent = StringField("Credit card surcharge (%)", validators=[
+        Rule(lambda _f, v: rules.parse_surcharge_percent(v)),
+    ])
+    surcharges_on = BooleanField("Add the surcharge to credit card payments")
     logo = FileField("Logo")
     remove_logo = BooleanField("Remove the logo")
 
@@ -48,5 +52,5 @@ class PartnerSettingsForm(FlaskForm):
         self.logo_bytes = data
 
     def cleaned(self) -> dict:
-        return {name: self[name].data or None if name in ("legal_name", "address", "ein", "gst_hst_number")
-                else self[name].data for name in self.FIELDS}
+        return {**{name: self[name].data or None if name in ("legal_name", "address", "ein", "gst_hst_number")
+                   else self[name].data for name in self.FIELDS}, "surcharges_on": self.surcharges_on.data}

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 import money
 from extensions import db
+from forms.rules import SURCHARGE_MAX
 from mailer import queue_templated_email
 from models import Customer, Invoice, Partner, Payment, PaymentAttempt, PaymentMethod, Refund
 from models.payment import OFFLINE_KINDS
@@ -41,7 +42,6 @@ from tenancy import scoped
 from unit_of_work import unit_of_work
 
 OFFLINE_NAMES = {"check": "Check", "wire": "Wire transfer", "cash": "Cash", "other": "Other"}
-SURCHARGE_MAX = Decimal(3)
 # Which kind of payment a saved method makes.
 METHOD_PAYMENT_KINDS = {"credit_card": "card", "debit_card": "card", "bank_account": "bank"}
 

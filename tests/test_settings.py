@@ -58,6 +58,9 @@ def test_settings_are_saved_normalized(signed_in, app, partner):
     ("time_zone", "Mars/Olympus", "Select a time zone"),
     ("locale", "xx_XX", "Select how amounts are written"),
     ("legal_name", "a\x0bb", "Legal name must not contain control characters"),
+    ("surcharge_percent", "3.5", "Card surcharge must be 3% or less"),
+    ("surcharge_percent", "-1", "Card surcharge cannot be negative"),
+    ("surcharge_percent", "2.555", "Card surcharge can have at most 2 decimal places"),
 ])
 def test_bad_settings_get_a_message_by_the_field(signed_in, app, partner, field, value, message):
     response = _save(signed_in, **{field: value})
@@ -88,3 +91,13 @@ def test_amounts_follow_the_partners_locale(signed_in, app, partner):
     assert "$100.00" in signed_in.get(f"/invoices/{invoice_id}").text
     _save(signed_in, locale="fr_CA")
     assert "100,00\xa0$\xa0US" in signed_in.get(f"/invoices/{invoice_id}").text
+
+
+def test_the_card_surcharge_is_off_by_default_and_saved_with_its_switch(signed_in, app, partner):
+    page = signed_in.get("/settings").text
+    assert 'name="surcharge_percent" type="text" value="0"' in page
+    assert _save(signed_in, surcharge_percent="2.5%", surcharges_on="y").status_code == 303
+    saved = _partner(app, partner)
+    assert (str(saved.surcharge_percent), saved.surcharges_on) == ("2.50", True)
+    _save(signed_in, surcharge_percent="2.5")
+    assert _partner(app, partner).surcharges_on is False
