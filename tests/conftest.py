@@ -4,11 +4,13 @@ TEST_DATABASE_URL picks the database (PostgreSQL in CI's second pass);
 by default each run gets a fresh SQLite file.
 """
 
+import logging
 import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 
+import leak_check
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import event, text
@@ -46,6 +48,8 @@ def app(database_url, tmp_path_factory):
         _reset_schema()
         init_migrations(app)
         upgrade(directory=str(Path(__file__).parent.parent / "migrations"))
+    leak_check.watch_responses(app)
+    logging.getLogger().addHandler(leak_check.LogWatcher())
     yield app
     with app.app_context():
         db.session.remove()
@@ -69,6 +73,7 @@ def clean_database(app):
     yield
     with app.app_context():
         db.session.remove()
+        leak_check.dump_database(db)
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
@@ -76,6 +81,14 @@ def clean_database(app):
     # may reuse these ids.
     app.extensions.pop("principals", None)
     limiter.reset()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A card or account number seen anywhere during the run fails it (tests/leak_check.py)."""
+    if leak_check.FOUND:
+        session.config.get_terminal_writer().line(
+            "Card or account numbers leaked:\n  " + "\n  ".join(sorted(set(leak_check.FOUND))), red=True)
+        session.exitstatus = 1
 
 
 @contextmanager
