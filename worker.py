@@ -17,6 +17,7 @@ from mailer import default_worker_name, deliver_outbox, delivery_target, stop_on
 from services import idempotency
 from services.drafts import delete_expired
 from services.imports import run_queued
+from services.payments import settle_debits
 from services.webhooks import deliver_webhooks
 
 
@@ -39,6 +40,7 @@ JOBS: list[Job] = [
     Job("drafts", 3600.0, delete_expired),  # customers being added, abandoned for 12 hours
     Job("automation", automation.EVERY, automation.job),  # reminders (and summaries) due now
     Job("idempotency", 3600.0, idempotency.delete_expired),  # API responses kept 24 hours for Idempotency-Key
+    Job("bank_debits", 60.0, settle_debits),  # pending bank debits: settled or failed at the processor
 ]
 
 

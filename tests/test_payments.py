@@ -10,10 +10,11 @@ from payment_helpers import bank, card, method_row
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Customer, Invoice, OutboxEmail, Partner, Payment, PaymentAttempt
+from models import Customer, Invoice, OutboxEmail, Partner, Payment, PaymentAttempt, WebhookEvent
 from payments.sandbox import SandboxCharge
 from services import payments as service
 from services.invoices import partner_today
+from services.webhooks import add_endpoint
 from unit_of_work import unit_of_work
 
 LINES = (("Support", "1", 15000, None),)  # $150.00
@@ -223,3 +224,13 @@ def test_surcharge_on_credit_cards_only_and_none_for_an_exempt_customer(app, par
     pay(app, customer_id, card(app, customer_id), [(invoice_id, 1000)], key="exempt")
     with app.app_context():
         assert 1000 in db.session.scalars(select(SandboxCharge.amount_cents)).all()
+
+
+def test_payments_emit_their_webhook_events_with_the_change(app, partner, monkeypatch, customer_id, invoice_id):
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_LOOPBACK", True)
+    with app.app_context(), unit_of_work():
+        add_endpoint(partner.partner_id, "http://127.0.0.1:9/hooks")
+    pay(app, customer_id, card(app, customer_id), [(invoice_id, 15000)])
+    with app.app_context():
+        assert db.session.scalars(select(WebhookEvent.type).order_by(WebhookEvent.id)).all() == [
+            "invoice.paid", "payment.succeeded"]

@@ -49,6 +49,7 @@ class Site:
     invoice: int = 0  # an open invoice of `customer`, sent to its users and viewed in the portal
     webhook: int = 0  # an endpoint with a delivery that failed once
     upload: int = 0  # a large CSV import waiting for the worker (its progress bar)
+    payment: int = 0  # a card payment of part of `invoice`, made in the portal
 
 
 def build_site(app, staff, hundred: list[int]) -> Site:
@@ -76,8 +77,8 @@ def build_site(app, staff, hundred: list[int]) -> Site:
                 archived=hundred[-1],
                 invitation=link_in(app, emails_to(app, "bob@example.com")[-1]), used_invitation=first_link,
                 portal_email="ann@example.com", staff_reset=link_in(app, emails_to(app, staff.email)[-1]),
-                invoice=_sent_invoice(app, staff, customer), webhook=_webhook(app, staff, customer),
-                upload=_queued_upload(app, staff))
+                invoice=(invoice := _sent_invoice(app, staff, customer)), webhook=_webhook(app, staff, customer),
+                upload=_queued_upload(app, staff), payment=_card_payment(app, customer, invoice))
 
 
 def _sent_invoice(app, staff, customer: int) -> int:
@@ -90,6 +91,19 @@ def _sent_invoice(app, staff, customer: int) -> int:
         send_invoice(invoice, invoice.customer, db.session.get(Partner, staff.partner_id), staff_id=staff.id,
                      today=today)
     return made.id
+
+
+def _card_payment(app, customer: int, invoice: int) -> int:
+    """$100.00 of the invoice paid in the portal with a saved Visa (its payment's id)."""
+    from payment_helpers import card, method_row
+
+    from services import payments
+
+    method = card(app, customer)
+    with app.test_request_context():
+        attempt = payments.pay(db.session.get(Customer, customer),
+                               [payments.Share(db.session.get(Invoice, invoice), 10000)], method_row(method), "e2e")
+        return attempt.payments[0].id
 
 
 def _webhook(app, staff, customer: int) -> int:
@@ -266,6 +280,16 @@ def portal_home(page, site: Site) -> None:
     press(page, "main form button", "h1")
 
 
+def portal_pay(page, site: Site) -> None:
+    page.goto(f"/portal/invoices/{site.invoice}")  # Northwind Dental's: the portal shows that company
+    page.goto("/portal/pay")
+
+
+def portal_pay_with_errors(page, site: Site) -> None:
+    portal_pay(page, site)
+    press(page, "button[value=pay]", ".error-summary")
+
+
 def portal_invoices(page, site: Site) -> None:
     portal_home(page, site)
     page.goto("/portal/invoices")
@@ -358,6 +382,10 @@ PARTNER = [
     ("API keys", "/settings/api-keys"),
     ("API keys with errors", with_errors("/settings/api-keys")),
     ("API keys, a new key shown once", api_key_made),
+    ("Invoice, record a payment with errors",
+     with_errors("/invoices/{invoice}", "form[action$='/payments'] button[type=submit]")),
+    ("Payment, with its refund form", "/payments/{payment}"),
+    ("Payment, refund with errors", with_errors("/payments/{payment}", "form[action$='/refund'] button")),
 ]
 
 PORTAL = [
@@ -370,6 +398,9 @@ PORTAL = [
     ("Sandbox processor, card form with errors", with_errors(SANDBOX_CARD)),
     ("Sandbox processor, US bank form", SANDBOX_BANK),
     ("Sandbox processor, Canadian bank form with errors", with_errors(SANDBOX_BANK + "&country=CA")),
+    ("Portal, pay", portal_pay),
+    ("Portal, pay with errors", portal_pay_with_errors),
+    ("Portal, receipt", "/portal/payments/{payment}"),
 ]
 
 def go(page, site: Site, where) -> None:
