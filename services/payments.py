@@ -145,8 +145,9 @@ def _record_history(action: str, payment: Payment, invoice: Invoice, partner: Pa
 
 
 def record_offline(invoice: Invoice, amount: int, paid_on: date, method: str, reference: str, *,
-                   staff_id: int) -> Payment:
-    """A payment received elsewhere (check, wire, cash, other): succeeded as recorded."""
+                   staff_id: int | None) -> Payment:
+    """A payment received elsewhere (check, wire, cash, other): succeeded as recorded.
+    staff_id: who recorded it (None: the API or an import)."""
     if method not in OFFLINE_KINDS:
         raise DomainError("Choose how it was paid", field="method")
     invoice = _locked(invoice)
