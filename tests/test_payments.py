@@ -232,5 +232,5 @@ def test_payments_emit_their_webhook_events_with_the_change(app, partner, monkey
         add_endpoint(partner.partner_id, "http://127.0.0.1:9/hooks")
     pay(app, customer_id, card(app, customer_id), [(invoice_id, 15000)])
     with app.app_context():
-        assert db.session.scalars(select(WebhookEvent.type).order_by(WebhookEvent.id)).all() == [
-            "invoice.paid", "payment.succeeded"]
+        assert db.session.scalars(select(WebhookEvent.type).where(WebhookEvent.type.not_like("payment_method.%"))
+                                  .order_by(WebhookEvent.id)).all() == ["invoice.paid", "payment.succeeded"]
