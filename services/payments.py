@@ -318,6 +318,8 @@ def _record_charge(customer: Customer, partner: Partner, shares: Sequence[Share]
         if status == "succeeded":  # a bank debit's event waits for it to settle (settle_debits)
             emit(partner.id, "payment.succeeded", payment)
     queue_receipt(attempt, customer, partner)
+    if status == "succeeded":  # a bank debit's notice waits for it to settle
+        queue_staff_notice(attempt, customer, partner)
     return attempt
 
 
@@ -344,6 +346,44 @@ def queue_receipt(attempt: PaymentAttempt, customer: Customer, partner: Partner)
                               user=user, **context)
 
 
+def _notice_context(attempt: PaymentAttempt, customer: Customer, partner: Partner) -> dict:
+    """What the staff's notice and the failure notice name: the invoices, their amounts, the total."""
+    db.session.flush()
+    invoices = {invoice.id: invoice for invoice in db.session.scalars(
+        scoped(Invoice, partner.id).where(Invoice.id.in_([p.invoice_id for p in attempt.payments])))}
+    lines = [(invoices[p.invoice_id].number, money.format_money(p.amount, attempt.currency, partner.locale))
+             for p in attempt.payments]
+    return dict(customer=customer, partner=partner, lines=lines, method_label=attempt.payments[0].method_label,
+                numbers=", ".join(number for number, _amount in lines),
+                total=money.format_money(attempt.charged, attempt.currency, partner.locale),
+                dashboard_link=f"{current_app.config['BASE_URL']}/customers/{customer.id}")
+
+
+def _to_staff(template: str, subject: str, ref: str, context: dict) -> None:
+    for staff in context["partner"].staff:
+        queue_templated_email(template, to=staff.email, subject=subject, ref=ref, user=staff, **context)
+
+
+def queue_staff_notice(attempt: PaymentAttempt, customer: Customer, partner: Partner) -> None:
+    """A notice to every staff user of the partner that the attempt's payment succeeded (a card at
+    once, a bank debit when it settles), in the caller's unit of work."""
+    context = _notice_context(attempt, customer, partner)
+    subject = f"Payment received: {context['total']} from {customer.company} for {context['numbers']}"
+    _to_staff("payment_notice", subject, f"payment-attempt:{attempt.id}", context)
+
+
+def queue_failure_notice(customer: Customer, partner: Partner, context: dict, reason: str, ref: str) -> None:
+    """A payment that failed (a bank debit the bank returned, an automatic payment declined): a
+    notice to every user of the customer and every staff user of the partner, in the caller's unit.
+    context: _notice_context's (or the same names)."""
+    subject = f"Payment failed: {context['total']} for {context['numbers']}"
+    context = dict(context, reason=reason, portal_link=f"{current_app.config['BASE_URL']}/portal")
+    for user in customer.users:
+        queue_templated_email("payment_failed", to=user.email, subject=subject, ref=ref, user=user,
+                              for_staff=False, **context)
+    _to_staff("payment_failed", subject, ref, dict(context, for_staff=True))
+
+
 # -- bank debits settling -------------------------------------------------------------------------
 
 
@@ -361,8 +401,10 @@ def settle_debits(_worker: str = "", stopping=lambda: False) -> str | None:
         if answer.status == "pending":
             continue
         with unit_of_work():
+            attempts = set()
             for payment in db.session.scalars(select(Payment).where(Payment.charge_id == charge_id,
                                                                       Payment.status == "pending").with_for_update()):
+                attempts.add(payment.attempt_id)
                 payment.status = answer.status
                 payment.failure_message = answer.message[:300]
                 invoice = _locked(db.session.get(Invoice, payment.invoice_id))
@@ -372,7 +414,19 @@ def settle_debits(_worker: str = "", stopping=lambda: False) -> str | None:
                     _record_history("payment.failed", payment, invoice, partner, None)
                 emit(payment.partner_id, f"payment.{answer.status}", payment)
                 settled += 1
+            for attempt_id in attempts - {None}:
+                _notify_settled(db.session.get(PaymentAttempt, attempt_id), answer)
     return f"settled {settled} bank debit payment(s)" if settled else None
+
+
+def _notify_settled(attempt: PaymentAttempt, answer) -> None:
+    customer = db.session.get(Customer, attempt.customer_id)
+    partner = db.session.get(Partner, attempt.partner_id)
+    if answer.status == "failed":
+        queue_failure_notice(customer, partner, _notice_context(attempt, customer, partner), answer.message,
+                             f"payment-attempt:{attempt.id}")
+    else:
+        queue_staff_notice(attempt, customer, partner)
 
 
 # -- reading ------------------------------------------------------------------------------------------
