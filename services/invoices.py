@@ -265,6 +265,8 @@ def finalize(invoice: Invoice, *, today: date) -> Invoice:
 
 def ensure_voidable(invoice: Invoice) -> None:
     _require(invoice, "open", f"{_name(invoice)} is {invoice.status}: only an open invoice can be voided")
+    if invoice.amount_paid:  # a void invoice owes nothing: what was paid would be nowhere
+        raise NotAllowedNow(f"{_name(invoice)} has payments: refund them before voiding it")
 
 
 def void(invoice: Invoice, reason: str) -> Invoice:

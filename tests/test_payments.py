@@ -234,3 +234,13 @@ def test_payments_emit_their_webhook_events_with_the_change(app, partner, monkey
     with app.app_context():
         assert db.session.scalars(select(WebhookEvent.type).where(WebhookEvent.type.not_like("payment_method.%"))
                                   .order_by(WebhookEvent.id)).all() == ["invoice.paid", "payment.succeeded"]
+
+
+def test_an_invoice_with_payments_is_not_voided_until_they_are_refunded(app, signed_in, invoice_id):
+    record(signed_in, invoice_id, "50.00")
+    url = f"/invoices/{invoice_id}"
+    answer = signed_in.post(f"{url}/void", data={"csrf_token": token(signed_in, url), "reason": "Wrong customer"})
+    assert answer.status_code == 409
+    assert "INV-0001 has payments: refund them before voiding it" in answer.text
+    invoice = invoice_row(app, invoice_id)
+    assert (invoice.status, invoice.amount_paid) == ("open", 5000)
