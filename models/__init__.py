@@ -2,10 +2,13 @@
 
 from models.api import ApiKey, IdempotentRequest
 from models.automation import (
+    AutoPayCharge,
+    AutoPayRule,
     ReminderDelivery,
     ReminderStep,
     SummaryDelivery,
     SummarySchedule,
+    auto_pay_exclusions,
     reminders_off_customers,
     reminders_off_tags,
     summary_excluded_customers,
@@ -25,13 +28,14 @@ from models.upload import ImportColumn, ImportUpload
 from models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "AccessToken", "ApiKey", "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "IdempotentRequest",
+    "AccessToken", "ApiKey", "AutoPayCharge", "AutoPayRule",
+    "Customer", "CustomerUser", "DeliveryAttempt", "HistoryEntry", "IdempotentRequest",
     "Invoice", "InvoiceCounter",
     "InvoiceLine", "InvoiceSend", "OpenBalanceByCustomer", "OpenBalanceByDay", "OutboxAttachment", "OutboxEmail",
     "PaymentMethod",
     "Partner", "PortalAccount", "ReminderDelivery", "ReminderStep", "SummaryDelivery", "SummarySchedule",
     "StaffLink", "StaffUser", "StoredDraft", "Tag", "customer_tags", "customer_words",
-    "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers",
+    "reminders_off_customers", "reminders_off_tags", "summary_excluded_customers", "auto_pay_exclusions",
     "Payment", "PaymentAttempt", "Refund",
     "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent", "ImportColumn", "ImportUpload",
 ]

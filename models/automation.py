@@ -126,3 +126,71 @@ class SummaryDelivery(db.Model):
     period_start: Mapped[date]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+# -- auto-pay -----------------------------------------------------------------------------------
+
+AUTO_PAY_SCOPES = ("customer", "tag", "all")
+AUTO_PAY_OUTCOMES = ("pending", "charged", "declined")
+RETRIES_MAX = 5
+
+
+class AutoPayRule(db.Model):
+    """Charge the customer's default method `offset_days` from the due date (negative: before),
+    for one customer, every customer with a tag, or every customer; a declined charge is tried
+    again on later days up to `max_retries` times. None until a partner sets one up."""
+
+    __tablename__ = "auto_pay_rules"
+    __table_args__ = (
+        CheckConstraint("scope IN ('customer', 'tag', 'all')", name="scope_known"),
+        CheckConstraint("(scope = 'customer') = (customer_id IS NOT NULL) AND (scope = 'tag') = (tag_id IS NOT NULL)",
+                        name="scope_has_its_target"),
+        CheckConstraint(f"offset_days BETWEEN {OFFSET_MIN} AND {OFFSET_MAX}", name="offset_in_range"),
+        CheckConstraint(f"max_retries BETWEEN 0 AND {RETRIES_MAX}", name="retries_in_range"),
+        ForeignKeyConstraint(["partner_id", "customer_id"], ["customers.partner_id", "customers.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["partner_id", "tag_id"], ["tags.partner_id", "tags.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[int | None]
+    tag_id: Mapped[int | None]
+    offset_days: Mapped[int] = mapped_column(default=0)
+    max_retries: Mapped[int] = mapped_column(default=2)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Invoices a partner left out of a rule when it showed what it would charge.
+auto_pay_exclusions = Table(
+    "auto_pay_exclusions",
+    db.metadata,
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("rule_id", Integer, ForeignKey("auto_pay_rules.id", ondelete="CASCADE"), primary_key=True),
+    Column("invoice_id", Integer, ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AutoPayCharge(db.Model):
+    """One attempt at charging one invoice automatically: claimed (pending) before the processor
+    is called with a key made from (invoice, rule, attempt no.), then charged or declined. Unique
+    per (invoice, attempt no.): no attempt is made twice, whatever runs at once."""
+
+    __tablename__ = "auto_pay_charges"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "attempt_no"),
+        CheckConstraint("outcome IN ('pending', 'charged', 'declined')", name="outcome_known"),
+        Index("ix_auto_pay_charges_partner_invoice", "partner_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("auto_pay_rules.id", ondelete="SET NULL"))
+    attempt_no: Mapped[int]
+    attempt_key: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(10), default="pending")
+    message: Mapped[str] = mapped_column(String(300), default="")
+    payment_attempt_id: Mapped[int | None] = mapped_column(ForeignKey("payment_attempts.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

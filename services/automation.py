@@ -40,7 +40,7 @@ from models import (
     reminders_off_tags,
     summary_excluded_customers,
 )
-from services import reminders, summaries
+from services import auto_pay, reminders, summaries
 from services.invoice_sending import portal_link
 from templating import format_day as show_date
 from tenancy import scoped
@@ -87,6 +87,10 @@ def run_pass(at: datetime, *, window: timedelta | None = None) -> Counts:
         _remind(db.session.get(Partner, partner_id), at_utc, window, counts)
     for partner_id, period, start in [(s.partner_id, s.period, s.start_date) for s in summaries.scheduled_partners()]:
         _summarize(db.session.get(Partner, partner_id), period, start, at_utc, window, counts)
+    with unit_of_work():
+        auto_paying = auto_pay.partners_with_rules()
+    for partner_id in auto_paying:
+        auto_pay.run(db.session.get(Partner, partner_id), at_utc, window, counts)
     return counts
 
 

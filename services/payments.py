@@ -346,17 +346,23 @@ def queue_receipt(attempt: PaymentAttempt, customer: Customer, partner: Partner)
                               user=user, **context)
 
 
-def _notice_context(attempt: PaymentAttempt, customer: Customer, partner: Partner) -> dict:
+def notice_context(customer: Customer, partner: Partner, shares: Sequence[Share], method_label: str,
+                   charged: int) -> dict:
     """What the staff's notice and the failure notice name: the invoices, their amounts, the total."""
+    currency = shares[0].invoice.currency
+    lines = [(share.invoice.number, money.format_money(share.amount, currency, partner.locale)) for share in shares]
+    return dict(customer=customer, partner=partner, lines=lines, method_label=method_label,
+                numbers=", ".join(number for number, _amount in lines),
+                total=money.format_money(charged, currency, partner.locale),
+                dashboard_link=f"{current_app.config['BASE_URL']}/customers/{customer.id}")
+
+
+def _notice_context(attempt: PaymentAttempt, customer: Customer, partner: Partner) -> dict:
     db.session.flush()
     invoices = {invoice.id: invoice for invoice in db.session.scalars(
         scoped(Invoice, partner.id).where(Invoice.id.in_([p.invoice_id for p in attempt.payments])))}
-    lines = [(invoices[p.invoice_id].number, money.format_money(p.amount, attempt.currency, partner.locale))
-             for p in attempt.payments]
-    return dict(customer=customer, partner=partner, lines=lines, method_label=attempt.payments[0].method_label,
-                numbers=", ".join(number for number, _amount in lines),
-                total=money.format_money(attempt.charged, attempt.currency, partner.locale),
-                dashboard_link=f"{current_app.config['BASE_URL']}/customers/{customer.id}")
+    return notice_context(customer, partner, [Share(invoices[p.invoice_id], p.amount) for p in attempt.payments],
+                          attempt.payments[0].method_label, attempt.charged)
 
 
 def _to_staff(template: str, subject: str, ref: str, context: dict) -> None:

@@ -1,0 +1,173 @@
+"""Auto-pay: a partner's rules charge customers' default methods on the due date (plus or minus
+days) during the automation pass, through payments.pay's exactly-once path.
+
+Exactly once: before the processor is called, the attempt is claimed as a row of
+auto_pay_charges, unique per (invoice, attempt no.), inserted with ON CONFLICT DO NOTHING and
+committed; only the pass whose insert went in charges. The charge's key is made from (invoice,
+rule, attempt no.), so a pass that died between the charge and its record is finished by a later
+pass with the same key (the processor answers the same charge, pay records it once). A declined
+charge notifies the customer's users and the partner's staff and is tried again on a later day
+of the partner's calendar, at most max_retries times. A customer without a default method is
+not charged and is counted (the settings page lists it: "needs a default payment method").
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from extensions import db, insert_or_else
+from models import (
+    AutoPayCharge,
+    AutoPayRule,
+    Customer,
+    Invoice,
+    OutboxEmail,
+    Partner,
+    auto_pay_exclusions,
+    customer_tags,
+)
+from services import payment_methods, payments
+from tenancy import scoped
+from unit_of_work import unit_of_work
+
+RESUME_AFTER = timedelta(minutes=10)  # a claimed attempt this old was left by a pass that died
+SPECIFIC = {"customer": 0, "tag": 1, "all": 2}  # the most specific rule of a customer wins
+
+
+@dataclass(frozen=True)
+class Due:
+    invoice: Invoice
+    rule: AutoPayRule
+    method_label: str | None  # None: the customer has no default method
+
+
+def attempt_key(invoice_id: int, rule_id: int, attempt_no: int) -> str:
+    return f"auto-pay:{invoice_id}:{rule_id}:{attempt_no}"
+
+
+def rules(partner_id: int) -> list[AutoPayRule]:
+    return list(db.session.scalars(scoped(AutoPayRule, partner_id).order_by(AutoPayRule.id)))
+
+
+def _matching(rule: AutoPayRule):
+    if rule.scope == "customer":
+        return Invoice.customer_id == rule.customer_id
+    if rule.scope == "tag":
+        return Invoice.customer_id.in_(select(customer_tags.c.customer_id).where(
+            customer_tags.c.partner_id == rule.partner_id, customer_tags.c.tag_id == rule.tag_id))
+    return True
+
+
+def due(partner: Partner, today: date, oldest: date, *, rule: AutoPayRule | None = None,
+        excluded: bool = False) -> list[Due]:
+    """Open invoices with a balance whose charge date (due date + the rule's offset) is between
+    `oldest` and `today`, each under the most specific rule of its customer, excluded ones left
+    out (or only those, excluded=True), none yet charged or out of retries."""
+    found: dict[int, Due] = {}
+    for each in sorted(rules(partner.id) if rule is None else [rule], key=lambda r: (SPECIFIC[r.scope], r.id)):
+        left_out = select(auto_pay_exclusions.c.invoice_id).where(auto_pay_exclusions.c.rule_id == each.id)
+        charged = select(AutoPayCharge.invoice_id).where(AutoPayCharge.partner_id == partner.id,
+                                                         AutoPayCharge.outcome == "charged")
+        query = (scoped(Invoice, partner.id)
+                 .where(Invoice.status == "open", Invoice.total > Invoice.amount_paid, _matching(each),
+                        Invoice.due_date.between(oldest - timedelta(days=each.offset_days),
+                                                 today - timedelta(days=each.offset_days)),
+                        Invoice.id.not_in(charged),
+                        Invoice.id.in_(left_out) if excluded else Invoice.id.not_in(left_out))
+                 .order_by(Invoice.due_date, Invoice.id))
+        for invoice in db.session.scalars(query):
+            if invoice.id not in found:
+                customer = db.session.get(Customer, invoice.customer_id)
+                method = payment_methods.default_method(customer)
+                found[invoice.id] = Due(invoice, each, payment_methods.label(method) if method else None)
+    return sorted(found.values(), key=lambda d: (d.invoice.due_date, d.invoice.id))
+
+
+def _attempts(partner_id: int, invoice_id: int) -> list[AutoPayCharge]:
+    return list(db.session.scalars(scoped(AutoPayCharge, partner_id).where(AutoPayCharge.invoice_id == invoice_id)
+                                   .order_by(AutoPayCharge.attempt_no)))
+
+
+def run(partner: Partner, at: datetime, window: timedelta, counts) -> None:
+    """Charge what is due as of `at` (naive UTC) on the partner's calendar; counts: automation.Counts."""
+    zone = ZoneInfo(partner.time_zone)
+    today = at.replace(tzinfo=UTC).astimezone(zone).date()
+    oldest = (at - window).replace(tzinfo=UTC).astimezone(zone).date()
+    with unit_of_work():
+        todo = [(d.invoice.id, d.rule.id, d.rule.max_retries, d.method_label is not None)
+                for d in due(partner, today, oldest)]
+    for invoice_id, rule_id, max_retries, has_method in todo:
+        if not has_method:
+            counts.recorded["auto-pay: no default method"] += 1
+            continue
+        _charge(partner, invoice_id, rule_id, max_retries, at, today, zone, counts)
+
+
+def _charge(partner: Partner, invoice_id: int, rule_id: int, max_retries: int, at: datetime, today: date, zone,
+            counts) -> None:
+    with unit_of_work():
+        tried = _attempts(partner.id, invoice_id)
+        last = tried[-1] if tried else None
+        invoice = db.session.get(Invoice, invoice_id)
+        if (last is not None and last.outcome == "charged") or invoice.status != "open" \
+                or invoice.total <= invoice.amount_paid:
+            return  # another pass charged it, or it was paid or voided since the list was read
+        if last is not None and last.outcome == "declined" and (
+                len(tried) > max_retries or last.recorded_at.replace(tzinfo=UTC).astimezone(zone).date() >= today):
+            return  # out of retries, or tried today already: a later day tries again
+        if last is not None and last.outcome == "pending":
+            if at - last.recorded_at < RESUME_AFTER:
+                return  # another pass is charging it now
+            attempt_no, key = last.attempt_no, last.attempt_key  # a pass died mid-charge: finish it
+        else:
+            attempt_no = len(tried) + 1
+            key = attempt_key(invoice_id, rule_id, attempt_no)
+            claimed = db.session.scalar(
+                insert_or_else(AutoPayCharge).values(
+                    partner_id=partner.id, invoice_id=invoice_id, rule_id=rule_id, attempt_no=attempt_no,
+                    attempt_key=key, outcome="pending", message="", recorded_at=at)
+                .on_conflict_do_nothing(index_elements=["invoice_id", "attempt_no"])
+                .returning(AutoPayCharge.id))
+            if claimed is None:
+                return  # another pass claimed this attempt
+    invoice = db.session.get(Invoice, invoice_id)
+    customer = db.session.get(Customer, invoice.customer_id)
+    method = payment_methods.default_method(customer)
+    share = payments.Share(invoice, invoice.total - invoice.amount_paid)
+    try:
+        if method is None or share.amount <= 0 or invoice.status != "open":
+            raise payments.PaymentFailed("The invoice was paid or the default method removed before the charge")
+        attempt = payments.pay(customer, [share], method, key)
+    except payments.PaymentFailed as failed:
+        db.session.rollback()
+        with unit_of_work():
+            row = _row(partner.id, invoice_id, attempt_no)
+            row.outcome, row.message = "declined", failed.message[:300]
+            invoice = db.session.get(Invoice, invoice_id)
+            if method is not None and invoice.status == "open":
+                context = payments.notice_context(customer, partner, [share], payment_methods.label(method),
+                                                  share.amount)
+                payments.queue_failure_notice(customer, partner, context, failed.message,
+                                              f"auto-pay:{invoice_id}:{attempt_no}")
+                counts.queued["auto-pay declines"] += 1
+                counts.emails["auto-pay declines"] += len(customer.users) + len(partner.staff)
+        return
+    with unit_of_work():
+        row = _row(partner.id, invoice_id, attempt_no)
+        row.outcome, row.payment_attempt_id = "charged", attempt.id
+        counts.queued["auto-pay charges"] += 1
+        counts.emails["auto-pay charges"] += db.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.ref == f"payment-attempt:{attempt.id}"))
+
+
+def _row(partner_id: int, invoice_id: int, attempt_no: int) -> AutoPayCharge:
+    return db.session.scalars(scoped(AutoPayCharge, partner_id).where(
+        AutoPayCharge.invoice_id == invoice_id, AutoPayCharge.attempt_no == attempt_no)).one()
+
+
+def partners_with_rules() -> list[int]:
+    return list(db.session.scalars(select(AutoPayRule.partner_id).distinct().order_by(AutoPayRule.partner_id)))
+
+

@@ -1,0 +1,158 @@
+"""Auto-pay through the automation pass: a rule charges the customer's default method on the due
+date plus its offset, once per invoice whatever runs at once; a decline tells the customer's
+users and the staff and is tried again on later days, never more than the rule allows."""
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from automation_helpers import at, issued_invoice, pass_at
+from customer_helpers import make_customer
+from payment_helpers import card
+from sqlalchemy import func, insert, select
+
+from extensions import db
+from models import AutoPayCharge, AutoPayRule, Invoice, OutboxEmail, Tag, auto_pay_exclusions, customer_tags
+from models.tag import COLORS
+from payments.sandbox import SandboxCharge
+from unit_of_work import unit_of_work
+
+DUE = date(2027, 3, 15)
+DECLINED = "4000 0000 0000 0002"
+
+
+@pytest.fixture
+def customer_id(app, partner):
+    return make_customer(app, partner, users=(("Ann Lee", "ann@example.com"),))
+
+
+@pytest.fixture
+def invoice_id(app, customer_id):
+    return issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE)
+
+
+def rule(app, partner, **values) -> int:
+    with app.app_context(), unit_of_work():
+        made = AutoPayRule(partner_id=partner.partner_id, **{"scope": "all", **values})
+        db.session.add(made)
+        db.session.flush()
+        return made.id
+
+
+def charges(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(SandboxCharge))
+
+
+def status(app, invoice_id) -> str:
+    with app.app_context():
+        return db.session.get(Invoice, invoice_id).status
+
+
+def outcomes(app, invoice_id) -> list[tuple[int, str]]:
+    with app.app_context():
+        return [tuple(row) for row in db.session.execute(
+            select(AutoPayCharge.attempt_no, AutoPayCharge.outcome).where(AutoPayCharge.invoice_id == invoice_id)
+            .order_by(AutoPayCharge.attempt_no))]
+
+
+def test_nothing_is_charged_until_a_partner_sets_up_a_rule(app, customer_id, invoice_id):
+    card(app, customer_id)
+    pass_at(app, at("2027-03-20 09:00"))
+    assert charges(app) == 0 and status(app, invoice_id) == "open"
+
+
+def test_a_rule_charges_the_default_method_on_the_due_date_plus_offset_once(app, partner, customer_id, invoice_id):
+    card(app, customer_id)
+    rule(app, partner, offset_days=-2)
+    pass_at(app, at("2027-03-12 23:00"))  # the day before the charge date
+    assert charges(app) == 0
+    counts = pass_at(app, at("2027-03-13 00:30"))
+    assert "1 auto-pay charges (2 emails)" in counts.line(at("2027-03-13 00:30"))  # the receipt and the notice
+    for hour in ("01:00", "09:00"):
+        pass_at(app, at(f"2027-03-13 {hour}"))
+    pass_at(app, at("2027-03-20 09:00"))
+    assert charges(app) == 1 and status(app, invoice_id) == "paid"
+    assert outcomes(app, invoice_id) == [(1, "charged")]
+
+
+def test_a_decline_notifies_and_is_retried_on_later_days_up_to_the_limit(app, partner, customer_id, invoice_id):
+    card(app, customer_id, DECLINED)
+    rule(app, partner, max_retries=2)
+    for day in range(15, 25):
+        for hour in ("09:00", "15:00"):
+            pass_at(app, at(f"2027-03-{day} {hour}"))
+    assert outcomes(app, invoice_id) == [(1, "declined"), (2, "declined"), (3, "declined")]
+    with app.app_context():
+        notices = db.session.scalars(select(OutboxEmail).where(OutboxEmail.subject.like("Payment failed%"))).all()
+    assert len(notices) == 3 * 2  # each attempt: the customer's user and the staff user
+    assert {n.to_address for n in notices} == {"ann@example.com", "owner@acme-it.example.com"}
+    assert "The card was declined." in notices[0].text_body
+    assert status(app, invoice_id) == "open"
+
+
+def test_a_customer_without_a_default_method_is_counted_not_charged(app, partner, customer_id, invoice_id):
+    rule(app, partner)
+    counts = pass_at(app, at("2027-03-15 09:00"))
+    assert counts.recorded["auto-pay: no default method"] == 1
+    assert "1 auto-pay: no default method" in counts.line(at("2027-03-15 09:00"))
+    assert charges(app) == 0 and outcomes(app, invoice_id) == []
+
+
+def test_an_excluded_invoice_is_left_alone(app, partner, customer_id, invoice_id):
+    card(app, customer_id)
+    other = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE)
+    made = rule(app, partner)
+    with app.app_context(), unit_of_work():
+        db.session.execute(insert(auto_pay_exclusions).values(partner_id=partner.partner_id, rule_id=made,
+                                                              invoice_id=invoice_id))
+    pass_at(app, at("2027-03-15 09:00"))
+    assert (status(app, invoice_id), status(app, other)) == ("open", "paid")
+
+
+def test_a_tag_rule_charges_only_the_tagged_customers(app, partner, customer_id, invoice_id):
+    other = make_customer(app, partner, users=(("Bo Chen", "bo@example.com"),), company="Other Co", ein="12-3456789")
+    theirs = issued_invoice(app, other, issue=date(2027, 2, 13), due=DUE)
+    card(app, customer_id)
+    card(app, other)
+    with app.app_context(), unit_of_work():
+        tag = Tag(partner_id=partner.partner_id, name="Auto", color=COLORS[0])
+        db.session.add(tag)
+        db.session.flush()
+        db.session.execute(insert(customer_tags).values(partner_id=partner.partner_id, customer_id=customer_id,
+                                                        tag_id=tag.id))
+        tag_id = tag.id
+    rule(app, partner, scope="tag", tag_id=tag_id)
+    pass_at(app, at("2027-03-15 09:00"))
+    assert (status(app, invoice_id), status(app, theirs)) == ("paid", "open")
+
+
+def test_paid_and_void_invoices_are_never_charged(app, partner, customer_id):
+    paid = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE, status="paid")
+    void = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE, status="void")
+    card(app, customer_id)
+    rule(app, partner)
+    pass_at(app, at("2027-03-16 09:00"))
+    assert charges(app) == 0 and outcomes(app, paid) == [] and outcomes(app, void) == []
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="several processes at once need PostgreSQL")
+def test_three_processes_at_once_charge_each_invoice_once(app, partner, customer_id):
+    invoices = [issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE) for _ in range(20)]
+    card(app, customer_id)
+    rule(app, partner)
+    root = Path(__file__).parent.parent
+    env = {**os.environ, "DATABASE_URL": os.environ["TEST_DATABASE_URL"], "APP_ENV": "test", "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "flask", "--app", "app", "automation", "run", "--at", "2027-03-15T09:00:00-04:00"]
+    runs = [subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,  # noqa: S603
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    assert charges(app) == 20
+    assert {status(app, invoice) for invoice in invoices} == {"paid"}
+    assert all(outcomes(app, invoice) == [(1, "charged")] for invoice in invoices)
