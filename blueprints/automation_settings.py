@@ -2,17 +2,18 @@
 (/settings/summaries) and the customer page's Reminders tab (per open invoice: the reminders
 sent and the next one due; the customer's switches for reminders and summaries)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.customer_page.shell import register_tab
 from blueprints.guards import require_staff
 from extensions import db
-from forms.reminders import ReminderScheduleForm, SummaryScheduleForm
-from models import Tag, customer_tags, reminders_off_tags
-from services import reminders, summaries
+from forms.reminders import AutoPayRuleForm, ReminderScheduleForm, SummaryScheduleForm
+from models import Customer, Invoice, Tag, customer_tags, reminders_off_tags
+from request_input import int_or_400
+from services import auto_pay, reminders, summaries
 from tenancy import current_partner, current_partner_id, get_customer_or_404, scoped
 from unit_of_work import unit_of_work
 
@@ -119,3 +120,72 @@ def summary_settings():
 def _render_summaries(form: SummaryScheduleForm, partner_id: int, status: int = 200):
     return render_template("automation/summaries.html", form=form, form_fields=[form.period, form.start_date],
                            left_out=summaries.left_out(partner_id)), status
+
+
+# -- auto-pay --------------------------------------------------------------------------------
+
+
+def _auto_pay_form(partner_id: int, **kwargs) -> AutoPayRuleForm:
+    form = AutoPayRuleForm(**kwargs)
+    form.customers = [tuple(row) for row in db.session.execute(
+        scoped(Customer, partner_id, Customer.id, Customer.company).where(Customer.archived_at.is_(None))
+        .order_by(Customer.company)).all()]
+    form.tags = _tag_choices(partner_id)
+    return form
+
+
+def _render_auto_pay(form: AutoPayRuleForm, partner_id: int, status: int = 200):
+    partner = current_partner()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    window = timedelta(days=current_app.config["AUTOMATION_WINDOW_DAYS"])
+    customers = dict(form.customers)
+    tags = dict(form.tags)
+    rules = [(rule, *auto_pay.preview(partner, rule, now, window)) for rule in auto_pay.rules(partner_id)]
+    return render_template("automation/auto_pay.html", form=form, rules=rules, customers=customers, tags=tags,
+                           form_fields=[form.scope, form.customer_id, form.tag_id, form.offset_days,
+                                        form.max_retries]), status
+
+
+@bp.route("/settings/auto-pay", methods=["GET", "POST"])
+def auto_pay_settings():
+    partner_id = current_partner_id()
+    if request.method == "GET":
+        return _render_auto_pay(_auto_pay_form(partner_id, formdata=None, data={"scope": "all"}), partner_id)
+    form = _auto_pay_form(partner_id)
+    if not form.validate():
+        return _render_auto_pay(form, partner_id, 422)
+    with unit_of_work():
+        auto_pay.add_rule(partner_id, auto_pay.RuleValues(form.scope.data, form.customer_id.data, form.tag_id.data,
+                                                          form.offset_days.data, form.max_retries.data))
+    flash("Auto-pay rule added: check the invoices it would charge below", "success")
+    return redirect(url_for(".auto_pay_settings"), code=303)
+
+
+def _rule_or_404(rule_id: int):
+    rule = auto_pay.get_rule(current_partner_id(), rule_id)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+@bp.post("/settings/auto-pay/<int:rule_id>/exclusions")
+def auto_pay_exclusion(rule_id: int):
+    rule = _rule_or_404(rule_id)
+    invoice = db.session.scalar(scoped(Invoice, rule.partner_id).where(
+        Invoice.id == int_or_400(request.form.get("invoice_id"))))
+    if invoice is None:
+        abort(404)
+    excluded = request.form.get("exclude") == "on"
+    with unit_of_work():
+        auto_pay.set_excluded(rule, invoice, excluded=excluded)
+    flash(f"{invoice.number} {'left out of' if excluded else 'back in'} the rule", "success")
+    return redirect(url_for(".auto_pay_settings"), code=303)
+
+
+@bp.post("/settings/auto-pay/<int:rule_id>/delete")
+def auto_pay_delete(rule_id: int):
+    rule = _rule_or_404(rule_id)
+    with unit_of_work():
+        auto_pay.remove_rule(rule)
+    flash("Auto-pay rule removed", "success")
+    return redirect(url_for(".auto_pay_settings"), code=303)

@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import rules
-from models.automation import OFFSET_MAX, OFFSET_MIN, PERIODS
+from models.automation import AUTO_PAY_SCOPES, OFFSET_MAX, OFFSET_MIN, PERIODS, RETRIES_MAX
 from request_input import int_value
 from services import reminders
 from services.reminders import TemplateRefused
@@ -30,6 +30,16 @@ def _judged(rule):
     return validate
 
 
+def _offset_days(_form, field):
+    """Days from the due date, negative before it (a reminder step's, an auto-pay rule's)."""
+    text = (field.data or "").strip()
+    negative = text.startswith("-")
+    days = int_value(text[1:] if negative else text, high=max(-OFFSET_MIN, OFFSET_MAX))
+    if days is None or not OFFSET_MIN <= (days := -days if negative else days) <= OFFSET_MAX:
+        raise ValidationError(f"Enter a whole number of days from {OFFSET_MIN} to {OFFSET_MAX}, like -3 or 7")
+    field.data = days
+
+
 class StepForm(Form):
     enabled = BooleanField("Send this reminder")
     offset_days = StringField("Days from the due date")
@@ -37,12 +47,7 @@ class StepForm(Form):
     body_template = TextAreaField("Text", validators=[_judged(reminders.check_body)])
 
     def validate_offset_days(self, field):
-        text = (field.data or "").strip()
-        negative = text.startswith("-")
-        days = int_value(text[1:] if negative else text, high=max(-OFFSET_MIN, OFFSET_MAX))
-        if days is None or not OFFSET_MIN <= (days := -days if negative else days) <= OFFSET_MAX:
-            raise ValidationError(f"Enter a whole number of days from {OFFSET_MIN} to {OFFSET_MAX}, like -3 or 7")
-        field.data = days
+        _offset_days(self, field)
 
 
 class ReminderScheduleForm(FlaskForm):
@@ -81,3 +86,39 @@ class SummaryScheduleForm(FlaskForm):
             field.data = rules.parse_date(field.data, label="Start date")
         except rules.RuleError as error:
             raise ValidationError(str(error)) from None
+
+
+class AutoPayRuleForm(FlaskForm):
+    """/settings/auto-pay: a new rule: whose invoices, on which day, how many retries."""
+
+    scope = StringField("Whose invoices")  # radio buttons (the template draws them): customer, tag or all
+    customer_id = StringField("Customer")  # a select of `customers` (the template draws it)
+    tag_id = StringField("Tag")  # a select of `tags`
+    customers: list[tuple[int, str]] = []  # (id, name) choices, set by the view
+    tags: list[tuple[int, str]] = []
+    offset_days = StringField("Days from the due date", default="0", validators=[_offset_days])
+    max_retries = StringField("Retries after a decline", default="2")
+
+    def validate_scope(self, field):
+        if field.data not in AUTO_PAY_SCOPES:
+            raise ValidationError("Choose one customer, customers with a tag, or every customer")
+
+    def _chosen(self, field, scope: str, choices, message: str):
+        if self.scope.data != scope:
+            field.data = None
+            return
+        field.data = int_value((field.data or "").strip())
+        if field.data not in {value for value, _label in choices}:
+            raise ValidationError(message)
+
+    def validate_customer_id(self, field):
+        self._chosen(field, "customer", self.customers, "Choose the customer")
+
+    def validate_tag_id(self, field):
+        self._chosen(field, "tag", self.tags, "Choose the tag")
+
+    def validate_max_retries(self, field):
+        retries = int_value((field.data or "").strip(), high=RETRIES_MAX)
+        if retries is None:
+            raise ValidationError(f"Enter a whole number of retries from 0 to {RETRIES_MAX}")
+        field.data = retries

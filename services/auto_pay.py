@@ -171,3 +171,49 @@ def partners_with_rules() -> list[int]:
     return list(db.session.scalars(select(AutoPayRule.partner_id).distinct().order_by(AutoPayRule.partner_id)))
 
 
+
+
+# -- the settings page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleValues:
+    scope: str
+    customer_id: int | None
+    tag_id: int | None
+    offset_days: int
+    max_retries: int
+
+
+def add_rule(partner_id: int, values: RuleValues) -> AutoPayRule:
+    rule = AutoPayRule(partner_id=partner_id, scope=values.scope, customer_id=values.customer_id,
+                       tag_id=values.tag_id, offset_days=values.offset_days, max_retries=values.max_retries)
+    db.session.add(rule)
+    db.session.flush()
+    return rule
+
+
+def get_rule(partner_id: int, rule_id: int) -> AutoPayRule | None:
+    return db.session.scalar(scoped(AutoPayRule, partner_id).where(AutoPayRule.id == rule_id))
+
+
+def remove_rule(rule: AutoPayRule) -> None:
+    db.session.execute(auto_pay_exclusions.delete().where(auto_pay_exclusions.c.rule_id == rule.id))
+    db.session.delete(rule)
+
+
+def set_excluded(rule: AutoPayRule, invoice: Invoice, *, excluded: bool) -> None:
+    """Leave the invoice out of the rule (or take it back); the invoice is the rule's partner's."""
+    where = (auto_pay_exclusions.c.rule_id == rule.id) & (auto_pay_exclusions.c.invoice_id == invoice.id)
+    db.session.execute(auto_pay_exclusions.delete().where(where))
+    if excluded:
+        db.session.execute(auto_pay_exclusions.insert().values(partner_id=rule.partner_id, rule_id=rule.id,
+                                                               invoice_id=invoice.id))
+
+
+def preview(partner: Partner, rule: AutoPayRule, now: datetime, window: timedelta) -> tuple[list[Due], list[Due]]:
+    """What the rule would charge as of now (naive UTC), and the invoices left out of it."""
+    zone = ZoneInfo(partner.time_zone)
+    today = now.replace(tzinfo=UTC).astimezone(zone).date()
+    oldest = (now - window).replace(tzinfo=UTC).astimezone(zone).date()
+    return (due(partner, today, oldest, rule=rule), due(partner, today, oldest, rule=rule, excluded=True))

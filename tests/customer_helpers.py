@@ -146,8 +146,8 @@ def make_card(app, staff, customer_id, number="4242424242424242", cvc="123") -> 
 
 def make_billing_things(app, staff, customer_id) -> dict:
     """What billing routes take an id of, made for the staff's partner: a saved card, a payment of
-    an open invoice, a webhook endpoint with one delivery queued, an import upload."""
-    from models import ImportUpload, WebhookDelivery, WebhookEndpoint
+    an open invoice, a webhook endpoint with one delivery queued, an import upload, an auto-pay rule."""
+    from models import AutoPayRule, ImportUpload, WebhookDelivery, WebhookEndpoint
     from services import invoices, payments
     from services.events import emit
 
@@ -163,10 +163,11 @@ def make_billing_things(app, staff, customer_id) -> dict:
                                    secret_salt=secrets.token_hex(16))
         upload = ImportUpload(partner_id=staff.partner_id, staff_id=staff.id, kind="customers",
                               filename="customers.csv", content=b"company\r\nAcme\r\n")
-        db.session.add_all([endpoint, upload])
+        rule = AutoPayRule(partner_id=staff.partner_id, scope="all", offset_days=0, max_retries=2)
+        db.session.add_all([endpoint, upload, rule])
         db.session.flush()
         event = emit(staff.partner_id, "customer.updated", customer)
         delivery_id = db.session.scalar(select(WebhookDelivery.id).where(
             WebhookDelivery.event_id == event.id, WebhookDelivery.endpoint_id == endpoint.id))
         return {"method_id": method_id, "payment_id": payment.id, "endpoint_id": endpoint.id,
-                "delivery_id": delivery_id, "upload_id": upload.id}
+                "delivery_id": delivery_id, "upload_id": upload.id, "rule_id": rule.id}

@@ -5,19 +5,20 @@ users and the staff and is tried again on later days, never more than the rule a
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from automation_helpers import at, issued_invoice, pass_at
-from customer_helpers import make_customer
+from customer_helpers import make_customer, token
 from payment_helpers import card
 from sqlalchemy import func, insert, select
 
 from extensions import db
-from models import AutoPayCharge, AutoPayRule, Invoice, OutboxEmail, Tag, auto_pay_exclusions, customer_tags
+from models import AutoPayCharge, AutoPayRule, Invoice, OutboxEmail, Partner, Tag, auto_pay_exclusions, customer_tags
 from models.tag import COLORS
 from payments.sandbox import SandboxCharge
+from services.invoices import partner_today
 from unit_of_work import unit_of_work
 
 DUE = date(2027, 3, 15)
@@ -40,6 +41,11 @@ def rule(app, partner, **values) -> int:
         db.session.add(made)
         db.session.flush()
         return made.id
+
+
+def partner_today_of(app, partner) -> date:
+    with app.app_context():
+        return partner_today(db.session.get(Partner, partner.partner_id))
 
 
 def charges(app) -> int:
@@ -156,3 +162,67 @@ def test_three_processes_at_once_charge_each_invoice_once(app, partner, customer
     assert charges(app) == 20
     assert {status(app, invoice) for invoice in invoices} == {"paid"}
     assert all(outcomes(app, invoice) == [(1, "charged")] for invoice in invoices)
+
+
+# -- /settings/auto-pay ------------------------------------------------------------------------
+
+
+def add(client, **values):
+    data = {"csrf_token": token(client, "/settings/auto-pay"), "scope": "all", "offset_days": "0",
+            "max_retries": "2", **values}
+    return client.post("/settings/auto-pay", data=data)
+
+
+def test_adding_a_rule_previews_what_it_would_charge_and_flags_a_missing_default_method(
+        app, partner, signed_in, customer_id, invoice_id):
+    lonely = make_customer(app, partner, users=(("Bo Chen", "bo@example.com"),), company="No Card Co",
+                           ein="12-3456789")
+    today = partner_today_of(app, partner)
+    due_tomorrow = issued_invoice(app, customer_id, issue=today, due=today + timedelta(days=1))
+    issued_invoice(app, lonely, issue=today, due=today + timedelta(days=1))
+    issued_invoice(app, customer_id, issue=today, due=today + timedelta(days=2))  # not yet
+    card(app, customer_id)
+    assert "Off until you add a rule" in signed_in.get("/settings/auto-pay").text
+    assert add(signed_in, offset_days="-1").status_code == 303
+    page = signed_in.get("/settings/auto-pay").text
+    assert "Every customer" in page and "1 day before the due date" in page
+    assert f"/invoices/{due_tomorrow}" in page and "Visa •••• 4242" in page
+    assert "Needs a default payment method" in page
+    assert page.count("Exclude<span") == 2
+
+
+def test_excluding_an_invoice_from_the_preview_keeps_it_from_being_charged(app, partner, signed_in, customer_id):
+    today = partner_today_of(app, partner)
+    invoice_id = issued_invoice(app, customer_id, issue=today, due=today)
+    card(app, customer_id)
+    add(signed_in)
+    with app.app_context():
+        rule_id = db.session.scalar(select(AutoPayRule.id))
+    response = signed_in.post(f"/settings/auto-pay/{rule_id}/exclusions", data={
+        "csrf_token": token(signed_in, "/settings/auto-pay"), "invoice_id": invoice_id, "exclude": "on"})
+    assert response.status_code == 303
+    page = signed_in.get("/settings/auto-pay").text
+    assert "Excluded" in page and "Include<span" in page and "Exclude<span" not in page
+    pass_at(app, at(f"{today.isoformat()} 23:00"))
+    assert status(app, invoice_id) == "open" and charges(app) == 0
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"scope": "customer"}, "Choose the customer"),
+    ({"scope": "tag"}, "Choose the tag"),
+    ({"scope": "nobody"}, "Choose one customer, customers with a tag, or every customer"),
+    ({"offset_days": "soon"}, "Enter a whole number of days from -60 to 120"),
+    ({"max_retries": "9"}, "Enter a whole number of retries from 0 to 5"),
+])
+def test_a_bad_rule_is_refused_by_its_field(app, signed_in, values, message):
+    response = add(signed_in, **values)
+    assert response.status_code == 422 and message in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AutoPayRule)) == 0
+
+
+def test_another_partners_rule_is_404(app, signed_in, other_partner):
+    theirs = rule(app, other_partner)
+    response = signed_in.post(f"/settings/auto-pay/{theirs}/delete",
+                              data={"csrf_token": token(signed_in, "/settings/auto-pay")})
+    assert response.status_code == 404

@@ -37,7 +37,7 @@ FORM_PAGES = {
     "auth.login", "tags.new", "tags.edit", "tags.delete", "portal.login", "portal.choose",
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
     "invoices.new", "invoices.edit", "settings.page",
-    "automation_settings.schedule", "automation_settings.summary_settings",
+    "automation_settings.schedule", "automation_settings.summary_settings", "automation_settings.auto_pay_settings",
     "portal_payments.pay", "sandbox_processor.card", "sandbox_processor.bank",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.

@@ -375,6 +375,8 @@ PARTNER = [
     ("Customer, Payment methods", "/customers/{customer}/payment-methods"),
     ("Invoice summaries", "/settings/summaries"),
     ("Invoice summaries with errors", with_errors("/settings/summaries")),
+    ("Auto-pay", "/settings/auto-pay"),
+    ("Auto-pay with errors", with_errors("/settings/auto-pay")),
     ("Import", "/import"),
     ("Import with errors", import_without_a_file),
     ("Import, dry run report", import_report),
