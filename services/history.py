@@ -32,6 +32,8 @@ ACTIONS = {
     "payment.received": "Received a payment in the portal",
     "payment.refunded": "Refunded a payment",
     "payment.failed": "A bank debit failed",
+    "surcharge.exempted": "Exempted from the card surcharge",
+    "surcharge.restored": "Charged the card surcharge again",
 }
 FIELD_LABELS = {
     "company": "Company",

@@ -217,6 +217,17 @@ def surcharge_percent(partner: Partner, customer: Customer, method_kind: str) ->
     return min(Decimal(partner.surcharge_percent or 0), SURCHARGE_MAX)
 
 
+def set_surcharge_exempt(customer: Customer, exempt: bool, *, staff_id: int) -> bool:
+    """Exempt the customer from the partner's card surcharge, or end the exemption; False when
+    it already was so (nothing written)."""
+    if customer.surcharge_exempt == exempt:
+        return False
+    customer.surcharge_exempt = exempt
+    history.record(partner_id=customer.partner_id, staff_id=staff_id, customer_id=customer.id,
+                   action="surcharge.exempted" if exempt else "surcharge.restored")
+    return True
+
+
 def surcharge(amount: int, percent: Decimal) -> int:
     """Cents added to `amount` cents at `percent`, rounded half up."""
     return int((Decimal(amount) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))

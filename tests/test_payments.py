@@ -2,6 +2,7 @@
 key, bank debits settling; the invoice's balance and status kept in step to the cent."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from customer_helpers import history_of, make_customer, token
@@ -244,3 +245,25 @@ def test_an_invoice_with_payments_is_not_voided_until_they_are_refunded(app, sig
     assert "INV-0001 has payments: refund them before voiding it" in answer.text
     invoice = invoice_row(app, invoice_id)
     assert (invoice.status, invoice.amount_paid) == ("open", 5000)
+
+
+def test_staff_exempt_a_customer_from_the_card_surcharge_on_its_payment_methods_tab(app, signed_in, partner,
+                                                                                    customer_id):
+    with app.app_context(), unit_of_work():
+        settings = db.session.get(Partner, partner.partner_id)
+        settings.surcharges_on, settings.surcharge_percent = True, Decimal("2.5")
+    url = f"/customers/{customer_id}/payment-methods"
+    page = signed_in.get(url).text
+    assert "Credit card payments carry the 2.5% surcharge" in page
+    answer = signed_in.post(f"{url}/surcharge", data={"csrf_token": token(signed_in, url), "exempt": "y"})
+    assert answer.status_code == 303
+    page = signed_in.get(url).text
+    assert "This customer is exempt" in page and "Charge the surcharge again" in page
+    with app.app_context():
+        customer = db.session.get(Customer, customer_id)
+        settings = db.session.get(Partner, partner.partner_id)
+        assert service.surcharge_percent(settings, customer, "credit_card") == 0
+    assert history_of(app, customer_id)[-1][0] == "surcharge.exempted"
+    signed_in.post(f"{url}/surcharge", data={"csrf_token": token(signed_in, url), "exempt": "n"})
+    assert "Credit card payments carry the 2.5% surcharge" in signed_in.get(url).text
+    assert signed_in.post(f"{url}/surcharge", data={"csrf_token": token(signed_in, url)}).status_code == 400
