@@ -167,8 +167,13 @@ class StripeGateway:
         (kept in the Stripe Customer's metadata, to find it in Stripe's dashboard)."""
         with _refusals():
             customer = self._stripe.customers.create({"metadata": {"reference": reference}})
-            intent = self._stripe.setup_intents.create({
-                "customer": customer.id, "usage": "off_session", "payment_method_types": [SETUP_TYPES[kind]]})
+            params: dict[str, Any] = {
+                "customer": customer.id, "usage": "off_session", "payment_method_types": [SETUP_TYPES[kind]]}
+            if kind == "us_bank_account":
+                # Financial Connections only: an account verified by microdeposits would stay
+                # unusable for days, and the app saves a method once its SetupIntent succeeded.
+                params["payment_method_options"] = {"us_bank_account": {"verification_method": "instant"}}
+            intent = self._stripe.setup_intents.create(params)
         return Setup(intent.id, intent.client_secret, self.settings.publishable_key, self.settings.js_url)
 
     def finish_setup(self, setup_id: str, token: str) -> PaymentMethod:

@@ -188,3 +188,19 @@ def stripe_app(app, api_base):
     yield stripe_app
     with stripe_app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def stripe_answers(stripe_app):
+    """The stripe app's gateway on recorded responses: append the exchanges each step expects."""
+    from stripe_fakes import Recorded
+
+    from payments import _BUILT, gateway_for
+    from payments.stripe_gateway import StripeGateway
+
+    client = Recorded([])
+    localstripes = gateway_for(stripe_app)  # the session's app: its gateway is put back after the test
+    stripe_app.extensions[_BUILT]["stripe"] = StripeGateway(localstripes.settings, http_client=client)
+    yield client
+    stripe_app.extensions[_BUILT]["stripe"] = localstripes
+    assert client.exchanges == [], "a recorded answer was never asked for"

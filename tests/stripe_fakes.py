@@ -249,6 +249,22 @@ def setup_intents_with_mandate(pm_id="pm_1Bank", method_type="us_bank_account", 
     return {"object": "list", "url": "/v1/setup_intents", "has_more": False, "data": [setup]}
 
 
+def customer(cus_id="cus_1Dental"):
+    # docs.stripe.com/api/customers/object
+    return {"id": cus_id, "object": "customer", "livemode": False, "created": 1764090000, "email": None,
+            "metadata": {"reference": "/portal/payment-methods"}}
+
+
+def setup_intent(seti_id="seti_1Bank", *, status="requires_payment_method", pm=None, types=("us_bank_account",),
+                 next_action=None, last_setup_error=None):
+    # docs.stripe.com/api/setup_intents/object
+    return {"id": seti_id, "object": "setup_intent", "customer": "cus_1Dental", "livemode": False,
+            "client_secret": f"{seti_id}_secret_recorded", "created": 1764090000, "payment_method": pm,
+            "payment_method_types": list(types), "status": status, "usage": "off_session", "mandate": None,
+            "next_action": next_action, "last_setup_error": last_setup_error,
+            "payment_method_options": {"us_bank_account": {"verification_method": "instant"}}}
+
+
 def make_stripe_app(app, api_base: str):
     """An app made by create_app with PAYMENT_GATEWAY=stripe on this localstripe, sharing the test
     app's database (its schema, its cleanup between tests)."""

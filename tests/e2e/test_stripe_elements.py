@@ -1,4 +1,4 @@
-"""Adding a card in the portal with PAYMENT_GATEWAY=stripe, in Chromium, against localstripe
+"""Adding a card (and the bank account page) in the portal with PAYMENT_GATEWAY=stripe, in Chromium, against localstripe
 (which serves its stand-in for Stripe.js and its card element), from the portal's payment methods page."""
 
 import json
@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from stripe_fakes import portal_user
 from test_portal import GOOD_PASSWORD
+from test_stripe_bank import new_setup
 
 from e2e.axe import WCAG_22_AA, _axe, describe
 from e2e.conftest import DESKTOP, NARROW, PHONE, new_page, serving
@@ -19,6 +20,7 @@ from extensions import db
 from models import PaymentMethod
 
 PAGE = "/payment-methods/stripe/card"
+BANK = "/payment-methods/stripe/bank"
 SAVE = "#stripe-card-form button[type=submit]"
 METHODS = "/portal/payment-methods"
 
@@ -33,11 +35,11 @@ def stripe_server(stripe_app):
 
 @pytest.fixture
 def ann(app, partner, browser, stripe_server):
-    """Ann's browser, signed in to the portal and on Add a card (from the payment methods page's link)."""
+    """Ann's browser, signed in to the portal and on Add a card (or `link`) from the payment methods page."""
     portal_user(app, partner, password=GOOD_PASSWORD)
     contexts = []
 
-    def open_page(viewport=DESKTOP):
+    def open_page(viewport=DESKTOP, link="Add a card", path=PAGE):
         context, page = new_page(browser, stripe_server, viewport=viewport)
         contexts.append((context, page))
         page.goto("/portal/login")
@@ -46,8 +48,8 @@ def ann(app, partner, browser, stripe_server):
         page.click("main button[type=submit]")
         page.wait_for_url("**/portal")
         page.goto(METHODS)
-        page.get_by_role("link", name="Add a card").click()
-        page.wait_for_url(re.compile(re.escape(PAGE) + r"\?return_to="))
+        page.get_by_role("link", name=link).click()
+        page.wait_for_url(re.compile(re.escape(path) + r"\?return_to="))
         return page
 
     yield open_page
@@ -86,7 +88,7 @@ def test_a_user_adds_a_card_in_stripes_element_and_the_app_gets_only_its_token(a
     posted = []
     page.on("request", lambda request: posted.append(request.post_data or "") if request.method == "POST"
             and PAGE in request.url else None)
-    page.fill("#card-holder", "Ann Lee")
+    page.fill("#holder", "Ann Lee")
     type_card(page, "4242424242424242")
     page.click(SAVE)
     page.wait_for_url(f"**{METHODS}")
@@ -101,10 +103,10 @@ def test_a_user_adds_a_card_in_stripes_element_and_the_app_gets_only_its_token(a
 
 def test_a_card_stripe_declines_shows_stripes_reason_and_saves_nothing(app, ann):
     page = ann()
-    page.fill("#card-holder", "Ann Lee")
+    page.fill("#holder", "Ann Lee")
     type_card(page, "4000000000000002")
     page.click(SAVE)
-    expect(page.locator("#card-element-error")).to_have_text("Your card was declined.")
+    expect(page.locator("#stripe-error")).to_have_text("Your card was declined.")
     expect(page.locator(SAVE)).to_be_enabled()
     assert_accessible(page)
     assert methods(app) == []
@@ -114,8 +116,8 @@ def test_the_name_on_the_card_is_asked_for_before_stripe_is(app, ann):
     page = ann()
     type_card(page, "4242424242424242")
     page.click(SAVE)
-    expect(page.locator("#card-holder-error")).to_have_text("Enter the name on the card")
-    expect(page.locator("#card-holder")).to_be_focused()
+    expect(page.locator("#holder-error")).to_have_text("Enter the name on the card")
+    expect(page.locator("#holder")).to_be_focused()
     assert methods(app) == []
 
 
@@ -143,3 +145,31 @@ def test_the_add_card_page_and_its_refusal_are_valid_html(ann, tmp_path):
     messages = json.loads(checked.stdout)["messages"]
     errors = [m for m in messages if not HTMX_ATTRIBUTE.match(m["message"])]
     assert not errors, errors
+
+
+# -- a bank account: localstripe's Stripe.js has confirmCardSetup only (no collectBankAccountForSetup
+# nor confirmUsBankAccountSetup), so the browser checks the page itself; the app's gateway answers
+# recorded responses (tests/test_stripe_bank.py holds the server's side).
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE), ("narrow", NARROW)])
+def test_the_add_bank_account_page_shows_the_ach_authorization_and_fits(
+        app, ann, stripe_answers, tmp_path_factory, size, viewport):
+    stripe_answers.exchanges += new_setup()  # the page's SetupIntent
+    page = ann(viewport, link="Add a bank account", path=BANK)
+    expect(page.locator("h1")).to_have_text("Add a bank account")
+    expect(page.locator("#mandate-title")).to_have_text("ACH debit authorization")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert_accessible(page)
+    page.screenshot(path=str(screenshot_dir(tmp_path_factory) / f"portal-stripe-bank-{size}.png"), full_page=True)
+    if size == "desktop":  # the server's HTML, as the checker reads every page
+        stripe_answers.exchanges += new_setup()
+        shown = tmp_path_factory.mktemp("bank-html")
+        (shown / "bank.html").write_text(page.request.get(page.url).text(), encoding="utf-8")
+        checked = subprocess.run([*vnu_command(), str(shown)], capture_output=True, text=True, timeout=300,  # noqa: S603
+                                 check=False)
+        errors = [m for m in json.loads(checked.stdout)["messages"] if not HTMX_ATTRIBUTE.match(m["message"])]
+        assert not errors, errors
+    page.click("#stripe-us_bank_account-form button[type=submit]")  # no name: asked before Stripe is
+    expect(page.locator("#holder-error")).to_have_text("Enter the account holder's name")
+    expect(page.locator("#holder")).to_be_focused()
+    assert methods(app) == []
