@@ -88,9 +88,16 @@ def install_web_defaults(app: Flask) -> None:
         # Every whole static file (all small) is read here and its file closed at once: text for
         # compression, and any other so that a client leaving mid-file (a browser dropping a
         # favicon it no longer needs) never leaves a file open for the garbage collector.
-        if request.endpoint == "static" and response.status_code == 200:
-            response.direct_passthrough = False
-            response.get_data()
+        # The file is closed here too, not when the server closes the response: the dev server
+        # skips that close when a dropped connection fails its last read. A 304 ("not
+        # modified") sends no body, but send_file opened the file all the same.
+        if request.endpoint == "static" and response.status_code in (200, 304):
+            opened = response.response
+            if response.status_code == 200:
+                response.direct_passthrough = False
+                response.get_data()
+            if hasattr(opened, "close"):
+                opened.close()
         return response
 
     @app.after_request

@@ -1,7 +1,11 @@
 """Responses travel compressed when the browser accepts it; static files are cached for a year."""
 
+import gc
 import gzip
 import re
+import warnings
+
+import pytest
 
 GZIP = {"Accept-Encoding": "gzip, deflate"}
 
@@ -46,3 +50,19 @@ def test_part_of_a_static_file_is_sent_as_it_is(client):
     assert part.status_code == 206
     assert "Content-Encoding" not in part.headers
     assert part.data == whole[:100]
+
+
+@pytest.mark.parametrize("revalidated", [False, True])
+def test_a_static_file_is_closed_when_its_answer_is_made(app, client, revalidated):
+    """Even if the response is never closed (the dev server skips it when a browser drops the
+    connection), no file is left for the garbage collector, for a 200 or a 304."""
+    with app.test_request_context():
+        url = app.jinja_env.globals["static_url"]("favicon.svg")
+    headers = {"If-None-Match": client.get(url).headers["ETag"]} if revalidated else {}
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == (304 if revalidated else 200)
+        del answer
+        gc.collect()
+    assert not [warning for warning in seen if issubclass(warning.category, ResourceWarning)]
