@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("paths", nargs="*", default=["/customers"])
     parser.add_argument("--blur", action="store_true", help="profile POST /customers/new/check/company too")
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=0, help="seed this many invoices too (the benchmark: 500000)")
     parser.add_argument("--database-url", help="an existing database seeded by the benchmark")
     parser.add_argument("--password", help="the login's password, with --database-url")
     parser.add_argument("--requests", type=int, default=200)
@@ -51,8 +52,8 @@ def main() -> int:
         if not url:
             url, password = f"sqlite:///{Path(tmp) / 'profile.sqlite3'}", secrets.token_urlsafe(12)
             env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-            print(f"seeding {args.customers:,} customers...", flush=True)
-            prepare(env, args.customers, EMAIL, password)
+            print(f"seeding {args.customers:,} customers and {args.invoices:,} invoices...", flush=True)
+            prepare(env, args.customers, args.invoices, EMAIL, password)
 
         from app import create_app
 
