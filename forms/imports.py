@@ -6,6 +6,8 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
+from services.imports import FIELDS
+
 
 class ImportForm(FlaskForm):
     kind = SelectField("What the file holds", choices=[SelectChoice("customers", "Customers, with their users"),
@@ -14,10 +16,7 @@ class ImportForm(FlaskForm):
     file = FileField("CSV file")
 
     def validate_kind(self, field):
-        if field.data == "invoices":
-            raise StopValidation("Invoices cannot be imported here yet: import customers, or sync invoices "
-                                 "through the API")
-        if field.data != "customers":
+        if field.data not in FIELDS:
             raise StopValidation("Choose what the file holds")
 
     def validate_file(self, field):

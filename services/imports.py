@@ -1,5 +1,7 @@
-"""CSV import of customers (with their users): read, map, judge and write each row by the
-dashboard's and the sync's own rules (services.customers.upsert_customer, update_customer).
+"""CSV import of customers (with their users) and of invoices (with their lines): read, map,
+judge and write each row by the dashboard's and the sync's own rules
+(services.customers.upsert_customer, update_customer; forms.invoice.judge_draft and
+services.invoices.upsert_invoice).
 
 - The file: UTF-8 with or without a BOM; comma or semicolon (whichever the header line has more
   of). Line numbers are the file's: the header is line 1 and a row is numbered by the line it
@@ -9,10 +11,14 @@ dashboard's and the sync's own rules (services.customers.upsert_customer, update
 - A row matches an existing customer by its external id (source "csv"), else its EIN, else its
   company and postal code; it is then updated (the file's columns only), else created.
   Each row is new, update, unchanged or invalid; running the same file again changes nothing.
-- Each row runs in its own savepoint: a refused row leaves nothing behind and never stops the
-  others. Rows are written in batches of BATCH, each its own transaction; a dry run rolls each
-  batch back (so a row repeated in the file more than BATCH rows later counts as new twice in a
-  dry run, and as new then unchanged in the import).
+- An invoice is the adjacent rows with the same external id, one row per line (GROUPED); its
+  customer, dates, memo and status are read from its first row. A row of a customers file is
+  a unit of its own.
+- Each unit (a customer's row, an invoice's rows) runs in its own savepoint: a refused unit
+  leaves nothing behind and never stops the others, and all of its rows are invalid. Units are
+  written in batches of about BATCH rows (a unit is never split), each batch its own
+  transaction; a dry run rolls each batch back (so a row repeated in the file more than BATCH
+  rows later counts as new twice in a dry run, and as new then unchanged in the import).
 """
 
 import csv
@@ -29,10 +35,12 @@ from sqlalchemy.orm.exc import StaleDataError
 import keys
 from extensions import db
 from forms import rules
-from models import Customer, ImportColumn, ImportUpload
+from forms.invoice import InvoiceForm, judge_draft
+from models import Customer, ImportColumn, ImportUpload, Partner
 from models._time import utcnow
 from services.customers import one_sync_at_a_time, synced_customer, update_customer, upsert_customer
 from services.errors import DomainError, InvalidFields
+from services.invoices import partner_today, upsert_invoice
 from tenancy import customers, scoped
 from unit_of_work import domain_error, unit_of_work
 
@@ -43,7 +51,9 @@ MAX_BYTES = 10 * 1024 * 1024
 
 CUSTOMER_FIELDS = ("company", "legal_name", "ein", "address", "city", "state", "postal_code", "country",
                    "external_id", "users")
-FIELDS = {"customers": CUSTOMER_FIELDS}
+INVOICE_FIELDS = ("external_id", "customer_external_id", "customer_ein", "customer", "issue_date", "due_date",
+                  "memo", "status", "description", "quantity", "unit_price", "tax_rate")
+FIELDS = {"customers": CUSTOMER_FIELDS, "invoices": INVOICE_FIELDS}
 ALIASES = {
     "customers": {
         "company": "company", "companyname": "company", "customer": "company", "customername": "company",
@@ -51,6 +61,16 @@ ALIASES = {
         "address1": "address", "city": "city", "town": "city", "state": "state", "province": "state",
         "postalcode": "postal_code", "zip": "postal_code", "zipcode": "postal_code", "postcode": "postal_code",
         "country": "country", "externalid": "external_id", "users": "users", "contacts": "users",
+    },
+    "invoices": {
+        "externalid": "external_id", "invoiceid": "external_id", "invoice": "external_id",
+        "invoiceexternalid": "external_id", "customerexternalid": "customer_external_id",
+        "customerid": "customer_external_id", "customerein": "customer_ein", "ein": "customer_ein",
+        "taxid": "customer_ein", "customer": "customer", "customername": "customer", "company": "customer",
+        "companyname": "customer", "issuedate": "issue_date", "invoicedate": "issue_date", "date": "issue_date",
+        "duedate": "due_date", "due": "due_date", "memo": "memo", "notes": "memo", "status": "status",
+        "description": "description", "item": "description", "quantity": "quantity", "qty": "quantity",
+        "unitprice": "unit_price", "price": "unit_price", "taxrate": "tax_rate", "tax": "tax_rate",
     },
 }
 OUTCOMES = {"created": "new", "updated": "update", "unchanged": "unchanged"}
@@ -203,7 +223,151 @@ def import_customer(partner_id: int, values: dict, *, staff_id: int | None) -> s
                            staff_id=staff_id)[1]
 
 
-ROW_HANDLERS: dict[str, Callable[..., str]] = {"customers": import_customer}
+# -- invoices: one per run of adjacent rows with the same external id, one row per line -------
+
+INVOICE_CELLS = ("customer_external_id", "customer_ein", "customer", "issue_date", "due_date", "memo", "status")
+FINALIZE = {"": False, "draft": False, "open": True}  # status -> finalize it (it takes the next number)
+_LINE_FIELD = re.compile(r"lines\[(\d+)\]\.(\w+)")  # forms.invoice.lines_field's names
+
+
+class RowsRefused(DomainError):
+    """Rows of one unit (an invoice's lines) refused: problems[line] = [(field, message), …]."""
+
+    def __init__(self, problems: dict[int, list[tuple[str, str]]]):
+        name, message = problems[min(problems)][0]
+        super().__init__(message, field=name)
+        self.problems = problems
+
+
+def _cell(values: dict, name: str) -> str:
+    return (values.get(name) or "").strip()
+
+
+def _one_customer(found: list[Customer], *, field: str, none: str, several: str) -> Customer:
+    if len(found) != 1:
+        raise DomainError(none if not found else several, field=field)
+    return found[0]
+
+
+def _customer_by_external_id(partner_id: int, text: str) -> Customer:
+    return _one_customer(list(db.session.scalars(customers(partner_id).where(Customer.external_id == text))),
+                         field="customer_external_id",
+                         none=f"No customer has the external ID “{text}”: import or sync the customer first",
+                         several=f"Several customers have the external ID “{text}”: give customer_ein or customer")
+
+
+def _customer_by_ein(partner_id: int, text: str) -> Customer:
+    try:
+        ein = rules.normalize_ein(text)
+    except rules.RuleError as error:
+        raise DomainError(str(error), field="customer_ein") from None
+    return _one_customer(list(db.session.scalars(customers(partner_id).where(Customer.ein == ein))),
+                         field="customer_ein", none=f"No customer has the EIN {ein}",
+                         several=f"Several customers have the EIN {ein}")
+
+
+def _customer_by_company(partner_id: int, text: str) -> Customer:
+    candidates = db.session.scalars(customers(partner_id).where(Customer.company_key == keys.company_key(text)))
+    return _one_customer([c for c in candidates if c.company.casefold() == text.casefold()], field="customer",
+                         none=f"No customer is named “{text}”",
+                         several=f"Several customers are named “{text}”: give customer_external_id or customer_ein")
+
+
+# Tried in this order, each with a value in the row, until one finds the customer.
+CUSTOMER_FINDERS: dict[str, Callable[[int, str], Customer]] = {
+    "customer_external_id": _customer_by_external_id, "customer_ein": _customer_by_ein,
+    "customer": _customer_by_company,
+}
+
+
+def _invoice_customer(partner_id: int, values: dict) -> Customer:
+    refused = []
+    for name, find in CUSTOMER_FINDERS.items():
+        if _cell(values, name):
+            try:
+                return find(partner_id, _cell(values, name))
+            except DomainError as error:
+                refused.append(error)
+    raise InvalidFields(refused or [DomainError(
+        "Enter the customer: its customer_external_id, customer_ein or company name (customer)", field="customer")])
+
+
+def import_invoice(partner_id: int, rows: list[tuple[int, dict]], *, staff_id: int | None) -> str:
+    """One invoice, one row per line (line number, values): create or update it by the
+    dashboard's rules (judge_draft, upsert_invoice), finalized when its status is open.
+    Returns created/updated/unchanged; RowsRefused names each refused cell's row."""
+    (first_line, first), problems = rows[0], {}
+
+    def refuse(line: int, errors: list[DomainError]) -> None:
+        if errors:
+            problems.setdefault(line, []).extend(_problems(InvalidFields(errors)))
+
+    for line, values in rows[1:]:
+        refuse(line, [DomainError(f"Line {first_line} (the invoice's first row) gives another {name}: leave it "
+                                  "empty or the same on the invoice's other rows", field=name)
+                      for name in INVOICE_CELLS if _cell(values, name) not in ("", _cell(first, name))])
+    external_id = _cell(first, "external_id")
+    if not external_id:
+        refuse(first_line, [DomainError("Enter the invoice's external ID: the rows of one invoice share it, and "
+                                        "it finds the invoice again when the file is imported again",
+                                        field="external_id")])
+    status = _cell(first, "status").casefold()
+    if status not in FINALIZE:
+        refuse(first_line, [DomainError("Enter draft or open (empty: draft)", field="status")])
+    customer = draft = None
+    try:
+        customer = _invoice_customer(partner_id, first)
+    except InvalidFields as error:
+        refuse(first_line, error.errors)
+    try:
+        draft = judge_draft({**{name: first.get(name) for name in InvoiceForm.FIELDS},
+                             "lines": [values for _line, values in rows]})
+    except InvalidFields as error:
+        for each in error.errors:
+            on_line = _LINE_FIELD.fullmatch(each.field or "")
+            refuse(rows[int(on_line[1])][0] if on_line else first_line,
+                   [DomainError(each.message, field=on_line[2] if on_line else each.field)])
+    if problems:
+        raise RowsRefused(problems)
+    today = partner_today(db.session.get(Partner, partner_id)) if FINALIZE[status] else None
+    return upsert_invoice(customer, draft, source=SOURCE, external_id=external_id, staff_id=staff_id,
+                          finalize_on=today)[1]
+
+
+# -- the units of a file, and running them --------------------------------------------------
+
+# kind -> the row handler: (partner_id, [(line, values)] of one unit, staff_id) -> created/updated/unchanged
+ROW_HANDLERS: dict[str, Callable[..., str]] = {
+    "customers": lambda partner_id, rows, *, staff_id: import_customer(partner_id, rows[0][1], staff_id=staff_id),
+    "invoices": import_invoice,
+}
+
+
+@dataclass(frozen=True)
+class Grouping:
+    key: str  # adjacent rows with the same (non-empty) value of this field are one unit
+    held_back: str  # what a unit's row says when another of its rows was refused ({line}: the first such)
+
+
+GROUPED = {"invoices": Grouping("external_id", "Not imported: line {line} of the same invoice is invalid, and an "
+                                               "invoice is imported with all of its lines or not at all")}
+
+
+def _units(kind: str, mapping: dict[int, str], rows: Iterator[tuple[int, list[str]]]) -> Iterator[list]:
+    """The rows in units: [(line, cells), …] each, in the file's order."""
+    column = next((index for index, name in mapping.items() if kind in GROUPED and name == GROUPED[kind].key), None)
+
+    def key(cells: list[str]) -> str:
+        return cells[column].strip() if column is not None and column < len(cells) else ""
+
+    unit: list = []
+    for line, cells in rows:
+        if unit and not (key(cells) and key(cells) == key(unit[0][1])):
+            yield unit
+            unit = []
+        unit.append((line, cells))
+    if unit:
+        yield unit
 
 
 def _problems(error: DomainError) -> list[tuple[str, str]]:
@@ -211,24 +375,30 @@ def _problems(error: DomainError) -> list[tuple[str, str]]:
     return [((e.field or "row").split("[", 1)[0], e.message) for e in errors]
 
 
-def _run_row(upload: ImportUpload, mapping: dict[int, str], line: int, cells: list[str], report: Report) -> None:
-    values = {name: (cells[index] if index < len(cells) else "") for index, name in mapping.items()}
+def _run_unit(upload: ImportUpload, mapping: dict[int, str], unit: list[tuple[int, list[str]]],
+              report: Report) -> None:
+    rows = [(line, {name: (cells[index] if index < len(cells) else "") for index, name in mapping.items()})
+            for line, cells in unit]
     try:
         with db.session.begin_nested():
-            outcome = ROW_HANDLERS[upload.kind](upload.partner_id, values, staff_id=upload.staff_id)
+            outcome = ROW_HANDLERS[upload.kind](upload.partner_id, rows, staff_id=upload.staff_id)
     except (IntegrityError, StaleDataError) as error:
         translated = domain_error(error)
         if translated is error:
             raise
-        problems = _problems(translated)
+        problems = {unit[0][0]: _problems(translated)}
+    except RowsRefused as error:
+        problems = error.problems
     except DomainError as error:
-        problems = _problems(error)
+        problems = {unit[0][0]: _problems(error)}
     else:
-        report.counts[OUTCOMES[outcome]] += 1
+        report.counts[OUTCOMES[outcome]] += len(unit)
         return
-    report.counts["invalid"] += 1
-    report.errors += [[line, name, message] for name, message in problems]
-    report.invalid_rows.append([line, cells, "; ".join(f"{name}: {message}" for name, message in problems)])
+    report.counts["invalid"] += len(unit)
+    for line, cells in unit:
+        mine = problems.get(line) or [("row", GROUPED[upload.kind].held_back.format(line=min(problems)))]
+        report.errors += [[line, name, message] for name, message in mine]
+        report.invalid_rows.append([line, cells, "; ".join(f"{name}: {message}" for name, message in mine)])
 
 
 class _DryRun(Exception):
@@ -243,30 +413,29 @@ def run(upload_id: int, *, progress: bool = False) -> Report:
     mapping, kind, dry = load_mapping(upload), upload.kind, upload.action == "dry-run"
     report, done, batch = Report(), 0, []
 
-    def write(batch: list) -> None:
+    def write(batch: list) -> int:
         try:
             with unit_of_work():
                 # A write first: SQLite's driver begins its transaction at the first write, and a
                 # savepoint opened before it would start (and its release commit) one of its own.
                 db.session.execute(update(ImportUpload).where(ImportUpload.id == upload_id)
                                    .values(done_rows=ImportUpload.done_rows))
-                for line, cells in batch:
-                    _run_row(upload, mapping, line, cells, report)
+                for unit in batch:
+                    _run_unit(upload, mapping, unit, report)
                 if dry:
                     raise _DryRun
         except _DryRun:
             pass
+        return sum(len(unit) for unit in batch)
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH:
-            write(batch)
-            done += len(batch)
+    for unit in _units(kind, mapping, rows):
+        batch.append(unit)
+        if sum(len(each) for each in batch) >= BATCH:
+            done += write(batch)
             batch = []
             upload = _progress(upload_id, done) if progress else db.session.get(ImportUpload, upload_id)
     if batch:
-        write(batch)
-        done += len(batch)
+        done += write(batch)
     with unit_of_work():
         upload = db.session.get(ImportUpload, upload_id)
         if not dry:

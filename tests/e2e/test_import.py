@@ -1,5 +1,5 @@
-"""The CSV import in Chromium: a dry run, its report, Import, and a large file's progress bar
-that polls while the worker runs it and stops by itself when it is done."""
+"""The CSV import in Chromium: a dry run, its report, Import, the invoices sample, and a large
+file's progress bar that polls while the worker runs it and stops by itself when it is done."""
 
 import re
 from pathlib import Path
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from e2e.conftest import DESKTOP, PHONE, assert_no_axe_violations
 from e2e.test_dashboard import screenshot_dir
 from extensions import db
-from models import Customer
+from models import Customer, Invoice
 from services import imports
 
 ROWS = [
@@ -51,6 +51,54 @@ def test_a_dry_run_then_import(app, signed_in_page, tmp_path, tmp_path_factory):
     expect(page.locator("h1")).to_contain_text("Import:")
     expect(page.locator("[data-count=new]")).to_have_text("2")
     assert _customer_count(app) == 2
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "static" / "samples"
+
+
+def _invoice_lines(app) -> list[int]:
+    with app.app_context():
+        return [len(invoice.lines) for invoice in db.session.scalars(select(Invoice).order_by(Invoice.id))]
+
+
+def _upload(page, kind: str, path: Path) -> None:
+    page.goto("/import")
+    page.select_option("#kind", kind)
+    page.set_input_files("#file", str(path))
+    page.click("button[value=dry-run]")
+
+
+def test_the_invoices_sample_imports_through_the_page(app, browser, live_server, partner, tmp_path_factory):
+    from e2e.conftest import new_page, sign_in
+
+    shots = screenshot_dir(tmp_path_factory)
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        context, page = new_page(browser, live_server, viewport=viewport)
+        sign_in(page, partner.email)
+        if size == "desktop":  # the sample's customers first
+            _upload(page, "customers", SAMPLES / "customers.csv")
+            page.click("button[value=import]")
+            expect(page.locator("[data-count=new]")).to_have_text("2")
+        page.goto("/import")
+        expect(page.locator("a[href*='samples/invoices.csv']")).to_be_visible()
+        assert_no_axe_violations(page)
+        page.screenshot(path=str(shots / f"import-invoices-page-{size}.png"), full_page=True)
+        _upload(page, "invoices", SAMPLES / "invoices.csv")
+        first_run = size == "desktop"
+        expect(page.locator("[data-count=new]")).to_have_text("8" if first_run else "0")
+        expect(page.locator("[data-count=unchanged]")).to_have_text("0" if first_run else "8")
+        expect(page.locator("[data-count=invalid]")).to_have_text("0")
+        expect(page.locator("#column-0")).to_have_value("external_id")
+        assert _invoice_lines(app) == ([] if first_run else [3, 2, 3])
+        assert_no_axe_violations(page)
+        page.screenshot(path=str(shots / f"import-invoices-report-{size}.png"), full_page=True)
+        page.click("button[value=import]")
+        expect(page.locator("h1")).to_contain_text("Import:")
+        expect(page.locator("[data-count=new]")).to_have_text("8" if first_run else "0")
+        assert _invoice_lines(app) == [3, 2, 3]
+        assert_no_axe_violations(page)
+        context.close()
+        assert page.problems == [], "\n".join(page.problems)
 
 
 def test_a_large_file_shows_a_progress_bar_that_stops_polling_when_done(app, browser, live_server, partner,
