@@ -121,8 +121,8 @@ def test_the_invalid_rows_download_holds_every_row_of_a_refused_invoice_with_for
 ])
 def test_the_customer_is_found_by_external_id_else_ein_else_company_name(sample_customers, app, partner,
                                                                         customer_cells, found, message):
-    for email in ("a@twin.example.com", "b@twin.example.com"):
-        make_customer(app, partner, company="Twin Co", ein="", users=(("Twin", email),))
+    for ein, email in (("91-2222221", "a@twin.example.com"), ("91-2222222", "b@twin.example.com")):
+        make_customer(app, partner, company="Twin Co", ein=ein, users=(("Twin", email),))
     response = _dry_run(sample_customers, _file(f"A-1,{customer_cells},{TODAY},{DUE},,,Support,1,100.00,"),
                         kind="invoices")
     if message:
