@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select, true
 
 from extensions import db, insert_or_else
 from models import (
@@ -57,21 +57,28 @@ def _matching(rule: AutoPayRule):
     if rule.scope == "tag":
         return Invoice.customer_id.in_(select(customer_tags.c.customer_id).where(
             customer_tags.c.partner_id == rule.partner_id, customer_tags.c.tag_id == rule.tag_id))
-    return True
+    return true()
 
 
 def due(partner: Partner, today: date, oldest: date, *, rule: AutoPayRule | None = None,
         excluded: bool = False) -> list[Due]:
     """Open invoices with a balance whose charge date (due date + the rule's offset) is between
     `oldest` and `today`, each under the most specific rule of its customer, excluded ones left
-    out (or only those, excluded=True), none yet charged or out of retries."""
+    out (or only those, excluded=True), none yet charged or out of retries. A customer under a
+    more specific rule is that rule's alone: a broader rule never charges it, neither earlier
+    (its own days) nor an invoice the specific rule excludes."""
     found: dict[int, Due] = {}
-    for each in sorted(rules(partner.id) if rule is None else [rule], key=lambda r: (SPECIFIC[r.scope], r.id)):
+    more_specific = []
+    for each in sorted(rules(partner.id), key=lambda r: (SPECIFIC[r.scope], r.id)):
+        if rule is not None and each.id != rule.id:
+            more_specific.append(each)
+            continue
         left_out = select(auto_pay_exclusions.c.invoice_id).where(auto_pay_exclusions.c.rule_id == each.id)
         charged = select(AutoPayCharge.invoice_id).where(AutoPayCharge.partner_id == partner.id,
                                                          AutoPayCharge.outcome == "charged")
         query = (scoped(Invoice, partner.id)
                  .where(Invoice.status == "open", Invoice.total > Invoice.amount_paid, _matching(each),
+                        *[not_(_matching(other)) for other in more_specific],
                         Invoice.due_date.between(oldest - timedelta(days=each.offset_days),
                                                  today - timedelta(days=each.offset_days)),
                         Invoice.id.not_in(charged),
@@ -82,6 +89,7 @@ def due(partner: Partner, today: date, oldest: date, *, rule: AutoPayRule | None
                 customer = db.session.get(Customer, invoice.customer_id)
                 method = payment_methods.default_method(customer)
                 found[invoice.id] = Due(invoice, each, payment_methods.label(method) if method else None)
+        more_specific.append(each)
     return sorted(found.values(), key=lambda d: (d.invoice.due_date, d.invoice.id))
 
 

@@ -136,6 +136,23 @@ def test_a_tag_rule_charges_only_the_tagged_customers(app, partner, customer_id,
     assert (status(app, invoice_id), status(app, theirs)) == ("paid", "open")
 
 
+def test_a_broader_rule_never_charges_a_customer_its_own_rule_covers(app, partner, customer_id, invoice_id):
+    """Found by the sixty-day check: the every-customer rule charged on its own day, and charged
+    the invoice the customer's rule excluded."""
+    card(app, customer_id)
+    excluded = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE)
+    rule(app, partner, offset_days=0)
+    own = rule(app, partner, scope="customer", customer_id=customer_id, offset_days=3)
+    with app.app_context(), unit_of_work():
+        db.session.execute(insert(auto_pay_exclusions).values(partner_id=partner.partner_id, rule_id=own,
+                                                              invoice_id=excluded))
+    pass_at(app, at("2027-03-15 09:00"))  # the every-customer rule's day
+    assert (status(app, invoice_id), status(app, excluded)) == ("open", "open")
+    pass_at(app, at("2027-03-18 09:00"))  # the customer's rule's day
+    assert (status(app, invoice_id), status(app, excluded)) == ("paid", "open")
+    assert outcomes(app, excluded) == []
+
+
 def test_paid_and_void_invoices_are_never_charged(app, partner, customer_id):
     paid = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE, status="paid")
     void = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE, status="void")
