@@ -62,10 +62,15 @@ class UnsendableHeader(DomainError, ValueError):
 
 def message_domain() -> str:
     """The right-hand side of our Message-IDs: the sender's domain, else BASE_URL's host."""
-    sender_domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2].lower()
+    return _domain_of(current_app.config["MAIL_DEFAULT_SENDER"], current_app.config["BASE_URL"])
+
+
+@lru_cache(maxsize=16)  # a batch (the automation pass) makes thousands of Message-IDs from the same two settings
+def _domain_of(sender: str, base_url: str) -> str:
+    sender_domain = parseaddr(sender)[1].rpartition("@")[2].lower()
     if "." in sender_domain:  # a real domain, not "localhost"
         return sender_domain
-    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    return urlsplit(base_url).hostname or "localhost"
 
 
 @dataclass(frozen=True)
@@ -89,17 +94,26 @@ def queue_email(*, to: str, subject: str, text: str, html: str, ref: str | None 
 
 def new_email(*, to: str, subject: str, text: str, html: str, ref: str | None = None,
               attachments: tuple[Attachment, ...] = ()) -> OutboxEmail:
-    """queue_email()'s email, checked but not yet added: a batch (the automation pass) adds
-    many and flushes once."""
-    check_headers({"from": current_app.config["MAIL_DEFAULT_SENDER"], "to": to, "subject": subject})
+    """queue_email()'s email, checked but not yet added."""
+    row, = email_rows(to=[to], subject=subject, text=text, html=html, ref=ref)
+    return OutboxEmail(**row, attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type,
+                                                            content=a.content) for a in attachments])
+
+
+def email_rows(*, to: list[str], subject: str, text: str, html: str, ref: str | None = None) -> list[dict]:
+    """The columns of one queued email to each address in `to` (the same message), checked: what
+    new_email() makes an OutboxEmail of, and what a batch (the automation pass) inserts by the
+    thousand, without an ORM object each (`db.session.execute(insert(OutboxEmail), rows)`). The
+    subject is checked once for all of them."""
+    check_headers({"from": current_app.config["MAIL_DEFAULT_SENDER"], "subject": subject})
+    for address in to:
+        check_headers({"to": address})
     if len(subject) > SUBJECT_MAX:
         raise UnsendableHeader("subject", f"cannot be longer than {SUBJECT_MAX} characters")
-    email = OutboxEmail(to_address=to, subject=subject, text_body=text, html_body=html, ref=ref,
-                        message_id=make_msgid(domain=message_domain()),
-                        status="queued", attempts=0, next_attempt_at=utcnow(),
-                        attachments=[OutboxAttachment(filename=a.filename, content_type=a.content_type,
-                                                      content=a.content) for a in attachments])
-    return email
+    domain, now = message_domain(), utcnow()
+    return [{"to_address": address, "subject": subject, "text_body": text, "html_body": html, "ref": ref,
+             "message_id": make_msgid(domain=domain), "status": "queued", "attempts": 0, "next_attempt_at": now,
+             "created_at": now} for address in to]
 
 
 def queue_templated_email(template: str, *, to: str, subject: str, ref: str | None = None,
@@ -133,12 +147,11 @@ def check_headers(headers: dict[str, str]) -> None:
     """Refuse what the email package would refuse in these headers (line breaks, including
     U+2028 and U+0085, and malformed addresses) and control characters, naming the header."""
     for name, value in headers.items():
-        _check_header(name, value)
+        (_check_address if name in ("from", "to") else _check_header)(name, value)
 
 
-@lru_cache(maxsize=4096)  # a batch (the automation pass) repeats its sender and recipients thousands of times
 def _check_header(name: str, value: str) -> None:
-    """One header of check_headers(); a pure function of its two strings (a refusal is not cached)."""
+    """One header of check_headers(); a pure function of its two strings."""
     if _CONTROL.search(value) or any(ch in value for ch in "\u2028\u2029"):
         raise UnsendableHeader(name, "cannot contain a line break or a control character")
     message = EmailMessage(policy=_STRICT)
@@ -151,6 +164,12 @@ def _check_header(name: str, value: str) -> None:
         raise UnsendableHeader(name, f"cannot be sent as it is ({error})") from None
     if defects:
         raise UnsendableHeader(name, f"cannot be sent as it is ({defects[0]})")
+
+
+# A batch (the automation pass) repeats its sender and recipients thousands of times; its
+# subjects, nearly each one new, are checked uncached and so never push them out. A refusal
+# raises and so is not cached.
+_check_address = lru_cache(maxsize=16384)(_check_header)
 
 
 def latest_status(ref: str) -> tuple[str, datetime | None] | None:

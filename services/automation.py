@@ -18,19 +18,21 @@ open, total above zero, a balance left); the emails are queued due at once, what
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import insert, select
 
 import money
 from extensions import db, insert_or_else
-from mailer import new_email
+from mailer import email_rows
 from models import (
     Customer,
     CustomerUser,
     Invoice,
     InvoiceSend,
+    OutboxEmail,
     Partner,
     ReminderDelivery,
     ReminderStep,
@@ -42,12 +44,13 @@ from models import (
 )
 from services import auto_pay, reminders, summaries
 from services.invoice_sending import portal_link
-from templating import format_day as show_date
+from templating import format_day
 from tenancy import scoped
 from unit_of_work import unit_of_work
 
 BATCH = 1000
 MANUAL_SEND_BEFORE = timedelta(hours=24)  # a Send by hand this long before a step's moment makes it
+show_date = lru_cache(maxsize=1024)(format_day)  # a pass shows the same few hundred due dates thousands of times
 
 
 @dataclass
@@ -160,14 +163,11 @@ def _remind_batch(partner, zone, schedule, rows, at, window, counts) -> None:
         return
     decisions.sort(key=lambda d: (d.invoice_id, d.step_id))
     by_id = {row.id: row for row in rows}
-    mine = set(db.session.execute(
-        insert_or_else(ReminderDelivery).values([
-            {"partner_id": partner.id, "invoice_id": d.invoice_id, "step_id": d.step_id, "outcome": d.outcome,
-             "step_at": d.step_at, "recorded_at": at,
-             "recipients": len(users[by_id[d.invoice_id].customer_id]) if d.outcome == "sent" else 0}
-            for d in decisions])
-        .on_conflict_do_nothing(index_elements=["invoice_id", "step_id"])
-        .returning(ReminderDelivery.invoice_id, ReminderDelivery.step_id)).all())
+    mine = _record(ReminderDelivery, ("invoice_id", "step_id"), [
+        {"partner_id": partner.id, "invoice_id": d.invoice_id, "step_id": d.step_id, "outcome": d.outcome,
+         "step_at": d.step_at, "recorded_at": at,
+         "recipients": len(users[by_id[d.invoice_id].customer_id]) if d.outcome == "sent" else 0}
+        for d in decisions])
     steps = {step.id: step for step in schedule}
     emails = []
     for d in decisions:
@@ -179,7 +179,7 @@ def _remind_batch(partner, zone, schedule, rows, at, window, counts) -> None:
         row = by_id[d.invoice_id]
         emails += _reminder_emails(partner, steps[d.step_id], row, users[row.customer_id])
         counts.queued["reminders"] += 1
-    db.session.add_all(emails)
+    _queue(emails)
     counts.emails["reminders"] += len(emails)
 
 
@@ -211,12 +211,33 @@ def _reminder_emails(partner, step, row, recipients) -> list:
               "amount": money.format_money(row.total - row.amount_paid, row.currency, partner.locale)}
     subject = reminders.render(step.subject_template, values)
     body = reminders.render(step.body_template, values)
-    text = render_template("email/reminder.txt", body=body, partner=partner)
+    text = _render("email/reminder.txt", body=body, partner=partner)
     paragraphs = [part.splitlines() for part in body.split("\n\n") if part.strip()]
-    html = render_template("email/reminder.html", paragraphs=paragraphs, partner=partner,
-                           link=values["portal_link"], number=row.number)
-    return [new_email(to=email, subject=subject, text=text, html=html, ref=f"reminder:{row.id}")
-            for _name, email in recipients]
+    html = _render("email/reminder.html", paragraphs=paragraphs, partner=partner,
+                   link=values["portal_link"], number=row.number)
+    return email_rows(to=[email for _name, email in recipients], subject=subject, text=text, html=html,
+                      ref=f"reminder:{row.id}")
+
+
+def _render(template: str, **context) -> str:
+    """An email's template filled in: Jinja alone, without render_template's request context
+    processors and signals (an email uses neither), which cost as much again per email."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def _record(ledger, key: tuple[str, ...], rows: list[dict]) -> set[tuple]:
+    """Insert-or-skip a batch's rows into a ledger (unique on `key`), in the order given, as one
+    executemany (SQLAlchemy sends multi-row INSERTs; a VALUES list built per batch cost more than
+    the insert); the keys of the rows this pass inserted, the only ones that get emails."""
+    return {tuple(row) for row in db.session.execute(
+        insert_or_else(ledger).on_conflict_do_nothing(index_elements=list(key))
+        .returning(*(getattr(ledger, column) for column in key)), rows)}
+
+
+def _queue(emails: list[dict]) -> None:
+    """A batch's emails (mailer.email_rows), in its transaction, as one executemany: no ORM object each."""
+    if emails:
+        db.session.execute(insert(OutboxEmail), emails)
 
 
 # -- summaries ------------------------------------------------------------------------------
@@ -253,12 +274,9 @@ def _summary_batch(partner: Partner, first, ids: list[int], at: datetime, counts
             select(CustomerUser.customer_id, CustomerUser.email).where(CustomerUser.customer_id.in_(ids))
             .order_by(CustomerUser.id)):
         users[customer_id].append(email)
-    mine = set(db.session.scalars(
-        insert_or_else(SummaryDelivery).values([
-            {"partner_id": partner.id, "customer_id": customer_id, "period_start": first, "recorded_at": at,
-             "recipients": len(users[customer_id])} for customer_id in ids])
-        .on_conflict_do_nothing(index_elements=["customer_id", "period_start"])
-        .returning(SummaryDelivery.customer_id)))
+    mine = {customer_id for customer_id, _first in _record(SummaryDelivery, ("customer_id", "period_start"), [
+        {"partner_id": partner.id, "customer_id": customer_id, "period_start": first, "recorded_at": at,
+         "recipients": len(users[customer_id])} for customer_id in ids])}
     owed: dict[int, list] = defaultdict(list)
     for row in db.session.execute(
             scoped(Invoice, partner.id, Invoice.id, Invoice.customer_id, Invoice.number, Invoice.due_date,
@@ -280,10 +298,10 @@ def _summary_batch(partner: Partner, first, ids: list[int], at: datetime, counts
         context = dict(partner=partner, company=companies[customer_id], invoices=lines, total=total,
                        as_of=show_date(first), pay_link=f"{current_app.config['BASE_URL']}/portal/pay")
         subject = f"Your open invoices with {partner.name}: {total} as of {context['as_of']}"
-        text = render_template("email/summary.txt", **context)
-        html = render_template("email/summary.html", **context)
-        emails += [new_email(to=email, subject=subject, text=text, html=html, ref=f"summary:{customer_id}")
-                   for email in users[customer_id]]
+        text = _render("email/summary.txt", **context)
+        html = _render("email/summary.html", **context)
+        emails += email_rows(to=users[customer_id], subject=subject, text=text, html=html,
+                             ref=f"summary:{customer_id}")
         counts.queued["summaries"] += 1
-    db.session.add_all(emails)
+    _queue(emails)
     counts.emails["summaries"] += len(emails)
