@@ -42,7 +42,9 @@ EPOCH = "login_epoch"
 PRINCIPAL_SECONDS = 5.0  # how long a worker trusts what it read of a login
 clock = time.monotonic  # the principal cache's clock (tests move it on)
 _CACHE = "principals"  # app.extensions[_CACHE]: {get_id(): (read at, Principal)}
-_ENDED = "logins_ended"  # db.session.info[_ENDED]: the get_id()s whose epoch this transaction raised
+# db.session.info[_ENDED]: the get_id()s whose epoch this transaction raised, and "partner:<id>"
+# of each partner it renamed or gave another locale.
+_ENDED = "logins_ended"
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +64,12 @@ class Principal(UserMixin):
 
 @dataclass(frozen=True)
 class PartnerName:
+    """What every staff page reads of the partner: the top bar's name and the locale dates
+    are shown in (templating.template_locale), so a page that needs no more never loads it."""
+
     id: int
     name: str
+    locale: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,13 +83,13 @@ class StaffPrincipal(Principal):
     @staticmethod
     def query(login_id: int) -> Select:
         return (select(StaffUser.id, StaffUser.session_epoch, StaffUser.email, StaffUser.partner_id,
-                       StaffUser.name, Partner.name.label("partner_name"))
+                       StaffUser.name, Partner.name.label("partner_name"), Partner.locale)
                 .join(Partner, Partner.id == StaffUser.partner_id).where(StaffUser.id == login_id))
 
     @classmethod
     def from_row(cls, row) -> "StaffPrincipal":
         return cls(row.id, row.session_epoch, row.email, row.partner_id, row.name,
-                   PartnerName(row.partner_id, row.partner_name))
+                   PartnerName(row.partner_id, row.partner_name, row.locale))
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,6 +214,11 @@ def _note_ended_logins(session_, _context, _instances) -> None:
     ended += [obj for obj in session_.deleted if isinstance(obj, Login)]
     if ended:
         session_.info.setdefault(_ENDED, set()).update(obj.get_id() for obj in ended)
+    # A partner renamed or given another locale: its staff's principals (PartnerName) are read again.
+    renamed = [obj.id for obj in session_.dirty if isinstance(obj, Partner)
+               and any(getattr(inspect(obj).attrs, name).history.has_changes() for name in ("name", "locale"))]
+    if renamed:
+        session_.info.setdefault(_ENDED, set()).update(f"partner:{partner_id}" for partner_id in renamed)
 
 
 @event.listens_for(Session, "after_commit")
@@ -217,6 +228,10 @@ def _forget_ended_logins(session_) -> None:
         cache = _principals()
         for user_id in ended:
             cache.pop(user_id, None)
+        partners = {int(key.removeprefix("partner:")) for key in ended if key.startswith("partner:")}
+        for user_id in [key for key, (_, principal) in cache.items()
+                        if getattr(principal, "partner_id", None) in partners]:
+            del cache[user_id]
 
 
 @event.listens_for(Session, "after_soft_rollback")

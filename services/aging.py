@@ -11,8 +11,10 @@ due-date range, so the page links each figure to the Invoices list filtered by t
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 
 from extensions import db
 from models import Customer, Invoice, OpenBalanceByCustomer, OpenBalanceByDay
@@ -71,47 +73,64 @@ class Aging:
     more_than_counted: bool = False  # and there are more than that
 
 
-def _bucket_sum(bucket: Bucket, today: date, due, owed):
-    """The sum of `owed` over the rows whose `due` date falls in the bucket."""
-    due_from, due_to = bucket.due_range(today)
-    conditions = [c for c in ((due >= due_from) if due_from else None, (due <= due_to) if due_to else None)
-                  if c is not None]
+def _bucket_sum(bucket: Bucket, due, owed):
+    """The sum of `owed` over the rows whose `due` date falls in the bucket: its ends are
+    parameters (`<key>_from`, `<key>_to`, filled by _bucket_dates), so each statement is built
+    once per process and its compiled form reused."""
+    conditions = []
+    if bucket.newest is None or bucket.oldest is not None:
+        conditions.append(due >= bindparam(f"{bucket.key}_from", type_=Date))
+    if bucket.newest is not None:
+        conditions.append(due <= bindparam(f"{bucket.key}_to", type_=Date))
     return func.coalesce(func.sum(case((and_(*conditions), owed), else_=0)), 0)
+
+
+def _bucket_dates(today: date) -> dict[str, date]:
+    """The parameters of _bucket_sum's conditions on `today` (Bucket.due_range)."""
+    dates = {}
+    for bucket in BUCKETS:
+        due_from, due_to = bucket.due_range(today)
+        dates |= {name: day for name, day in ((f"{bucket.key}_from", due_from), (f"{bucket.key}_to", due_to)) if day}
+    return dates
 
 
 def _amounts(row) -> dict[str, int]:
     return {bucket.key: int(row._mapping[bucket.key]) for bucket in BUCKETS}
 
 
+@cache
+def _statements() -> SimpleNamespace:
+    """aging's four queries, with the partner, the day and the customers as parameters."""
+    days, owing, partner_id = OpenBalanceByDay, OpenBalanceByCustomer, bindparam("partner_id")
+    owed = Invoice.total - Invoice.amount_paid
+    # Counted over a limited walk of the index: a count of 80,000 customers costs more than the rest.
+    counted = select(owing.customer_id).where(owing.partner_id == partner_id, owing.balance > 0)
+    return SimpleNamespace(
+        by_currency=select(days.currency, *(_bucket_sum(b, days.due_date, days.balance).label(b.key) for b in BUCKETS))
+        .where(days.partner_id == partner_id, days.balance != 0).group_by(days.currency),
+        most=select(owing.customer_id, owing.currency).where(owing.partner_id == partner_id, owing.balance > 0)
+        .order_by(owing.balance.desc(), owing.customer_id.desc()).limit(CUSTOMER_ROWS),
+        owing_count=select(func.count()).select_from(counted.limit(CUSTOMER_ROWS + MORE_COUNTED + 1).subquery()),
+        shown=select(Invoice.customer_id, Invoice.currency, Customer.company,
+                     *(_bucket_sum(b, Invoice.due_date, owed).label(b.key) for b in BUCKETS))
+        .join(Customer, (Customer.partner_id == Invoice.partner_id) & (Customer.id == Invoice.customer_id))
+        .where(Invoice.partner_id == partner_id, Invoice.status == "open",
+               Invoice.customer_id.in_(bindparam("customer_ids", expanding=True)))
+        .group_by(Invoice.customer_id, Invoice.currency, Customer.company),
+    )
+
+
 def aging(partner_id: int, today: date) -> Aging:
     """The partner's open balances by currency and bucket, and the customers who owe most,
     in four small queries."""
-    days = OpenBalanceByDay
-    by_currency = [
-        Row(row.currency, _amounts(row)) for row in db.session.execute(
-            select(days.currency, *(_bucket_sum(b, today, days.due_date, days.balance).label(b.key) for b in BUCKETS))
-            .where(days.partner_id == partner_id, days.balance != 0).group_by(days.currency)
-        )
-    ]
-    owing = OpenBalanceByCustomer
-    most = db.session.execute(
-        select(owing.customer_id, owing.currency).where(owing.partner_id == partner_id, owing.balance > 0)
-        .order_by(owing.balance.desc(), owing.customer_id.desc()).limit(CUSTOMER_ROWS)
-    ).all()
-    # Counted over a limited walk of the index: a count of 80,000 customers costs more than the rest.
-    counted = select(owing.customer_id).where(owing.partner_id == partner_id, owing.balance > 0)
-    owing_count = db.session.scalar(
-        select(func.count()).select_from(counted.limit(CUSTOMER_ROWS + MORE_COUNTED + 1).subquery()))
+    queries, params = _statements(), {"partner_id": partner_id, **_bucket_dates(today)}
+    by_currency = [Row(row.currency, _amounts(row)) for row in db.session.execute(queries.by_currency, params)]
+    most = db.session.execute(queries.most, params).all()
+    owing_count = db.session.scalar(queries.owing_count, params)
     shown, wanted = [], {(customer_id, currency) for customer_id, currency in most}
     if most:
-        owed = Invoice.total - Invoice.amount_paid
-        sums = [_bucket_sum(b, today, Invoice.due_date, owed).label(b.key) for b in BUCKETS]
         shown = [Row(row.currency, _amounts(row), row.customer_id, row.company) for row in db.session.execute(
-            select(Invoice.customer_id, Invoice.currency, Customer.company, *sums)
-            .join(Customer, (Customer.partner_id == Invoice.partner_id) & (Customer.id == Invoice.customer_id))
-            .where(Invoice.partner_id == partner_id, Invoice.status == "open",
-                   Invoice.customer_id.in_({customer_id for customer_id, _ in most}))
-            .group_by(Invoice.customer_id, Invoice.currency, Customer.company)
+            queries.shown, {**params, "customer_ids": sorted({customer_id for customer_id, _ in most})},
         ) if (row.customer_id, row.currency) in wanted]
     shown.sort(key=lambda r: (-r.total, -r.customer_id))
     more = owing_count - len(most)

@@ -3,10 +3,11 @@
 import io
 
 import pytest
+from babel.dates import format_date
 from customer_helpers import PARTIAL, make_customer, make_draft_invoice, token
 
 from extensions import db
-from models import Partner
+from models import Customer, Partner
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
@@ -91,6 +92,19 @@ def test_amounts_follow_the_partners_locale(signed_in, app, partner):
     assert "$100.00" in signed_in.get(f"/invoices/{invoice_id}").text
     _save(signed_in, locale="fr_CA")
     assert "100,00\xa0$\xa0US" in signed_in.get(f"/invoices/{invoice_id}").text
+
+
+def test_a_new_locale_dates_the_customer_list_at_once(signed_in, app, partner):
+    """All Customers reads the locale from the signed-in login, kept per worker: saving the
+    settings drops that worker's copy, so the next page already speaks the new locale."""
+    customer_id = make_customer(app, partner)
+    with app.app_context():
+        created = db.session.get(Customer, customer_id).created_at
+    english, french = (format_date(created, "medium", locale=locale) for locale in ("en_US", "fr_CA"))
+    assert english in signed_in.get("/customers").text  # and the login is now kept by this worker
+    _save(signed_in, locale="fr_CA")
+    page = signed_in.get("/customers").text
+    assert french in page and english not in page
 
 
 def test_the_card_surcharge_is_off_by_default_and_saved_with_its_switch(signed_in, app, partner):
