@@ -93,15 +93,27 @@ class PageQuery(Schema):
     ending_before = fields.Integer(validate=Range(min=1, max=INT4_MAX))
 
 
+def list_of(item: type[Schema], *, own_item: bool = False) -> type[Schema]:
+    """A list's answer, `{"object": "list", "data": [item, …], "has_more": bool}`, named after the
+    item: CustomerOut's is the component CustomerList. own_item: the items are a subclass of their
+    own, PaymentOut's PaymentInList (APIFlask registers a schema it meets nested before its own
+    route twice; a subclass is its own component)."""
+    noun = item.__name__.removesuffix("Out")
+    if own_item:
+        item = type(f"{noun}InList", (item,), {"__doc__": f"{item.__name__} in a list."})
+    return type(f"{noun}List", (Schema,), {
+        "object": fields.String(required=True, metadata={"enum": ["list"]}),
+        "data": fields.List(fields.Nested(item), required=True),
+        "has_more": fields.Boolean(required=True),
+    })
+
+
 class CustomerQuery(PageQuery):
     source = fields.String()
     external_id = fields.String()
 
 
-class CustomerList(Schema):
-    object = fields.String(required=True, metadata={"enum": ["list"]})
-    data = fields.List(fields.Nested(CustomerOut), required=True)
-    has_more = fields.Boolean(required=True)
+CustomerList = list_of(CustomerOut)
 
 
 class LineIn(Schema):
@@ -157,10 +169,7 @@ class InvoiceQuery(PageQuery):
     customer = fields.Integer(validate=Range(min=1, max=INT4_MAX))
 
 
-class InvoiceList(Schema):
-    object = fields.String(required=True, metadata={"enum": ["list"]})
-    data = fields.List(fields.Nested(InvoiceOut), required=True)
-    has_more = fields.Boolean(required=True)
+InvoiceList = list_of(InvoiceOut)
 
 
 class VoidIn(Schema):
@@ -190,14 +199,7 @@ class PaymentQuery(PageQuery):
     customer = fields.Integer(validate=Range(min=1, max=INT4_MAX))
 
 
-class PaymentInList(PaymentOut):
-    """PaymentOut in a list (APIFlask registers a schema met nested first twice; a subclass is its own)."""
-
-
-class PaymentList(Schema):
-    object = fields.String(required=True, metadata={"enum": ["list"]})
-    data = fields.List(fields.Nested(PaymentInList), required=True)
-    has_more = fields.Boolean(required=True)
+PaymentList = list_of(PaymentOut, own_item=True)
 
 
 class OfflinePaymentIn(Schema):
@@ -226,14 +228,7 @@ class MethodQuery(PageQuery):
     customer = fields.Integer(validate=Range(min=1, max=INT4_MAX))
 
 
-class MethodInList(MethodOut):
-    """MethodOut in a list (see PaymentInList)."""
-
-
-class MethodList(Schema):
-    object = fields.String(required=True, metadata={"enum": ["list"]})
-    data = fields.List(fields.Nested(MethodInList), required=True)
-    has_more = fields.Boolean(required=True)
+MethodList = list_of(MethodOut, own_item=True)
 
 
 ERROR = {
