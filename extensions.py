@@ -7,12 +7,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, Insert, MetaData, event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+
+from signed_session import RememberedTokens
 
 # Named constraints, so migrations can drop and alter them on every backend.
 NAMING = {
@@ -30,7 +31,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = RememberedTokens()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

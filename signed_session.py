@@ -1,4 +1,5 @@
-"""The session: Flask's signed cookie, its signature verified once per worker and value.
+"""The session: Flask's signed cookie, its signature verified once per worker and value;
+and the CSRF tokens posted with it, each accepted token remembered the same way.
 
 A signed-in tab sends the same cookie with every request until the session changes, and
 verifying it (the HMAC, zlib, the tagged JSON, and a serializer Flask builds each time)
@@ -12,12 +13,20 @@ fallbacks) starts afresh.
 """
 
 import copy
+import logging
+import math
 import time
 
+from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect, same_origin, validate_csrf
 from itsdangerous import BadSignature
+from itsdangerous.encoding import base64_decode, bytes_to_int
+from wtforms import ValidationError
 
-REMEMBERED = 2048  # cookie values per worker (about 1 kB each): then the memory starts afresh
+log = logging.getLogger("flask_wtf.csrf")  # where CSRFProtect says why it refused a token
+
+REMEMBERED = 2048  # cookie values (about 1 kB each), or tokens, per worker: then the memory starts afresh
 
 
 class RememberedSignatures(SecureCookieSessionInterface):
@@ -58,3 +67,53 @@ class RememberedSignatures(SecureCookieSessionInterface):
         # The session's own copy: a view may change a list in it (the flashed messages).
         return self.session_class({key: copy.deepcopy(item) if isinstance(item, (dict, list)) else item
                                    for key, item in content.items()})
+
+
+class RememberedTokens(CSRFProtect):
+    """CSRFProtect whose token check remembers, per worker, the tokens it accepted.
+
+    Flask-WTF's validate_csrf builds a serializer, derives its key and checks the HMAC on
+    every POST (a sixth of a blur check's cost), and a tab posts its page's one token with
+    every check. A token accepted for a session's CSRF secret (under this SECRET_KEY) is
+    the same token next time: a request that sends it again with that secret only has its
+    age checked against WTF_CSRF_TIME_LIMIT, as itsdangerous would. Anything else (another
+    token, another session's secret, a token past its limit, none) goes to validate_csrf
+    itself, which refuses it with its own reason. protect() is Flask-WTF 1.3's, with that
+    check in place of its call to validate_csrf (Flask-WTF has no hook for it).
+    """
+
+    def __init__(self, app=None):
+        self._accepted: dict[tuple, float] = {}  # (token, session's secret, signing key) -> valid until
+        super().__init__(app)
+
+    def check_token(self, token: str | None) -> None:
+        config = current_app.config
+        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        key = (token, session.get(config["WTF_CSRF_FIELD_NAME"]), secret)
+        if token and key[1] is not None and int(time.time()) <= self._accepted.get(key, -1):
+            return
+        validate_csrf(token)  # raises ValidationError with the reason
+        limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+        if len(self._accepted) >= REMEMBERED:
+            self._accepted = {}
+        if limit is None:
+            self._accepted[key] = math.inf
+        else:  # the token was just verified: its next-to-last part is the time it was signed at
+            self._accepted[key] = bytes_to_int(base64_decode(token.rsplit(".", 2)[1])) + limit
+
+    def protect(self, apply_exemptions=False):
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        try:
+            self.check_token(self._get_csrf_token())
+        except ValidationError as error:
+            log.info(error.args[0])
+            self._error_response(error.args[0])
+        if request.is_secure and current_app.config["WTF_CSRF_SSL_STRICT"]:
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True  # the forms' own token fields then pass, as under CSRFProtect

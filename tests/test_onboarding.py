@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -274,6 +275,45 @@ def test_a_blur_check_answers_with_the_rows_only_and_still_needs_the_csrf_token(
     untokened = {**DETAILS, "draft_token": flow.tokens()["draft_token"]}
     without = flow.client.post("/customers/new/check/company", data=untokened, headers=PARTIAL)
     assert without.status_code == 400
+
+
+def test_a_remembered_csrf_token_is_accepted_only_as_it_was_and_with_its_own_session(app, flow, partner):
+    # CSRFProtect remembers a token it accepted (signed_session.RememberedTokens): the same
+    # token again passes, anything near it, or it with another session, is still refused.
+    flow.open()
+    token = flow.tokens()["csrf_token"]
+    assert flow.check("company", company="Harbor Dental").status_code == 200  # accepted, and remembered
+    assert flow.check("company", company="Harbor Dental").status_code == 200
+    for wrong in (token[:-1] + ("A" if token[-1] != "A" else "B"), token + "x", ""):
+        checked = flow.client.post("/customers/new/check/company", data={**DETAILS, "csrf_token": wrong},
+                                   headers={**PARTIAL, "X-CSRFToken": wrong})
+        assert checked.status_code == 400
+        continued = flow.client.post("/customers/new", data={**DETAILS, "action": "continue", "csrf_token": wrong,
+                                                              "draft_token": flow.tokens()["draft_token"]})
+        assert continued.status_code == 400
+    other = Auth(app.test_client())
+    assert other.login(partner.email).status_code == 303
+    other.client.get("/customers/new")  # the other session has a CSRF secret of its own
+    stolen = other.client.post("/customers/new/check/company", data={**DETAILS, "csrf_token": token},
+                               headers={**PARTIAL, "X-CSRFToken": token})
+    assert stolen.status_code == 400
+    assert other.client.post("/logout", data={"csrf_token": token}).status_code == 400
+    flow.client.post("/logout", data={"csrf_token": token})
+    signed_out = flow.client.post("/customers/new/check/company", data={**DETAILS, "csrf_token": token},
+                                  headers={**PARTIAL, "X-CSRFToken": token})
+    assert signed_out.status_code == 400
+
+
+def test_a_remembered_csrf_token_still_expires_at_the_time_limit(app, flow, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 60)
+    flow.open()
+    assert flow.check("company", company="Harbor Dental").status_code == 200  # remembered until its limit
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 30)
+    assert flow.check("company", company="Harbor Dental").status_code == 200
+    monkeypatch.setattr(time, "time", lambda: now + 62)
+    assert flow.check("company", company="Harbor Dental").status_code == 400
+    assert flow.continue_().status_code == 400
 
 
 def test_a_blur_check_runs_no_sql_but_the_duplicate_lookup(app, flow):
