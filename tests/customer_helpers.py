@@ -131,27 +131,16 @@ def flashes(html: str) -> list[str]:
     return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="flash[^"]*">(.*?)</div>', html, re.S)]
 
 
-def make_card(app, staff, customer_id, number="4242424242424242", cvc="123") -> int:
-    """A card saved for the customer as the Payment methods tab saves it (through the sandbox's token)."""
-    from payments import gateway_for
-    from services import payment_methods
-
-    with app.app_context():
-        token = gateway_for(app).tokenize_card(number=number, exp_month="12", exp_year="2030", cvc=cvc,
-                                               name="Ann Lee").token
-        with unit_of_work():
-            customer = db.session.get(Customer, customer_id)
-            return payment_methods.add_from_token(customer, token, gateway_for(app), staff_id=staff.id).id
-
-
 def make_billing_things(app, staff, customer_id) -> dict:
     """What billing routes take an id of, made for the staff's partner: a saved card, a payment of
     an open invoice, a webhook endpoint with one delivery queued, an import upload, an auto-pay rule."""
+    from payment_helpers import card
+
     from models import AutoPayRule, ImportUpload, WebhookDelivery, WebhookEndpoint
     from services import invoices, payments
     from services.events import emit
 
-    method_id = make_card(app, staff, customer_id)
+    method_id = card(app, customer_id, staff=staff)
     with app.app_context(), unit_of_work():
         customer = db.session.get(Customer, customer_id)
         invoice = invoices.create_draft(customer, invoices.DraftValues(

@@ -322,10 +322,10 @@ def test_an_offline_payment_is_recorded_listed_and_read(app, api):
 
 
 def test_saved_payment_methods_are_listed_and_read_without_their_numbers(app, api, partner, other_partner):
-    from customer_helpers import make_card
+    from payment_helpers import card
 
     customer_id = api.post("/customers", CUSTOMER).get_json()["id"]
-    method_id = make_card(app, partner, customer_id)
+    method_id = card(app, customer_id, "4242424242424242", staff=partner)
     listed = api.get("/payment_methods", customer=customer_id).get_json()["data"]
     assert [(m["id"], m["last4"], m["brand"]) for m in listed] == [(method_id, "4242", "visa")]
     read = api.get(f"/payment_methods/{method_id}")

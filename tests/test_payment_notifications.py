@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from customer_helpers import make_customer
 from invoice_helpers import make_invoice
-from payment_helpers import bank, card, method_row
+from payment_helpers import LINES, bank, card, method_row
 from smtp_server import SmtpServer, free_port
 
 from extensions import db
@@ -16,8 +16,6 @@ from mailer import deliver_all_due
 from models import Customer, Invoice, Partner, StaffUser
 from services import payments as service
 from services.invoices import partner_today
-
-LINES = (("Support", "1", 15000, None),)  # $150.00
 
 
 @pytest.fixture

@@ -3,35 +3,24 @@ one charge per attempt key, receipts, and bank debits settling."""
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+import payment_helpers
 import pytest
 from customer_helpers import make_customer
 from invoice_helpers import give_portal_password, invoice_row, make_invoice
-from payment_helpers import bank, card
+from payment_helpers import LINES, bank, card, charges
 from sqlalchemy import func, select
 
 from conftest import csrf_token
 from extensions import db
 from models import Invoice, OutboxEmail, Partner, Payment
-from payments.sandbox import SandboxCharge
 from services import payments as service
-from services.invoices import partner_today
 from unit_of_work import unit_of_work
 
 PORTAL_PASSWORD = "violet tractor umbrella"
-LINES = (("Support", "1", 15000, None),)  # $150.00
-
-
-@pytest.fixture
-def today(app, partner) -> date:
-    with app.app_context():
-        return partner_today(db.session.get(Partner, partner.partner_id))
-
-
-@pytest.fixture
-def customer_id(app, partner):
-    return make_customer(app, partner, users=(("Ann Lee", "ann@example.com"), ("Bob Ray", "bob@example.com")))
+today = payment_helpers.today
+customer_id = payment_helpers.customer_id
 
 
 @pytest.fixture
@@ -53,11 +42,6 @@ def portal(app, customer_id):
 def form_of(page: str) -> dict:
     return {"csrf_token": csrf_token(page), "attempt": re.search(r'name="attempt" value="([^"]+)"', page).group(1),
             "action": "pay"}
-
-
-def charges(app) -> list[int]:
-    with app.app_context():
-        return list(db.session.scalars(select(SandboxCharge.amount_cents)))
 
 
 def test_the_pay_page_lists_open_invoices_and_methods_with_the_default_chosen(app, portal, customer_id, invoices):
