@@ -18,7 +18,6 @@ open, total above zero, a balance left); the emails are queued due at once, what
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -44,13 +43,12 @@ from models import (
 )
 from services import auto_pay, reminders, summaries
 from services.invoice_sending import portal_link
-from templating import format_day
+from templating import format_day as show_date
 from tenancy import scoped
 from unit_of_work import unit_of_work
 
 BATCH = 1000
 MANUAL_SEND_BEFORE = timedelta(hours=24)  # a Send by hand this long before a step's moment makes it
-show_date = lru_cache(maxsize=1024)(format_day)  # a pass shows the same few hundred due dates thousands of times
 
 
 @dataclass
