@@ -1,6 +1,7 @@
 """The customer portal: its own sign-in, set-password and reset links, and the company's home."""
 
 from dataclasses import dataclass
+from functools import wraps
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -11,6 +12,7 @@ from forms.portal import ChooseCompanyForm, PortalSignInForm
 from models import AccessToken, Customer, CustomerUser, PortalAccount
 from models._time import utcnow
 from password_pages import PasswordPages, add_password_routes
+from request_input import int_value
 from services import portal_access, portal_invoices
 from sign_in import PortalPrincipal, failure_limits, sign_in_page, sign_out
 from unit_of_work import unit_of_work
@@ -33,13 +35,6 @@ add_password_routes(bp, PASSWORD_PAGES, invitations=True)
 def _portal_account() -> PortalPrincipal | None:
     user = current_user._get_current_object() if current_user.is_authenticated else None
     return user if isinstance(user, PortalPrincipal) else None
-
-
-def require_account():
-    account = _portal_account()
-    if account is None:
-        return None, redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
-    return account, None
 
 
 # -- sign in and out ---------------------------------------------------------------
@@ -86,29 +81,60 @@ def _record_seen(membership: CustomerUser) -> None:
 
 @dataclass(frozen=True)
 class InView:
-    """The signed-in portal login, its companies and the one chosen (the portal shows its invoices)."""
+    """The signed-in portal login, its companies and the one chosen (the portal shows its invoices;
+    None for a view that opens any of the login's companies' objects)."""
 
     account: PortalPrincipal
     memberships: list[CustomerUser]
-    membership: CustomerUser
+    membership: CustomerUser | None
+
+    @property
+    def customers(self) -> list[Customer]:
+        return [membership.customer for membership in self.memberships]
+
+    def membership_for(self, customer_id: int | None) -> CustomerUser:
+        """The login's membership of this company: another customer's object is a 404."""
+        found = next((m for m in self.memberships if m.customer_id == customer_id), None)
+        if found is None:
+            abort(404)
+        return found
 
 
-def company_in_view() -> tuple[InView | None, Response | str | None]:
-    """(what the portal shows, None), or (None, the answer to give instead): sign in, no
-    access, or choose among several companies."""
-    account, redirect_ = require_account()
-    if redirect_:
-        return None, redirect_
+def _in_view(chosen: bool) -> tuple[InView | None, Response | str | None]:
+    """(what the view works on, None), or (None, the answer to give instead): sign in; with
+    `chosen`, no access, or choose among several companies."""
+    account = _portal_account()
+    if account is None:
+        return None, redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
     memberships = memberships_of(account)
+    if not chosen:
+        return InView(account, memberships, None), None
     if not memberships:
         return None, render_template("portal/no_access.html", account=account)
-    chosen = session.get(CHOSEN)
-    membership = next((m for m in memberships if m.customer_id == chosen), None)
+    membership = next((m for m in memberships if m.customer_id == session.get(CHOSEN)), None)
     if membership is None:
         if len(memberships) > 1:
             return None, redirect(url_for("portal.choose"))
         membership = memberships[0]
     return InView(account, memberships, membership), None
+
+
+def portal_view(*, chosen: bool = True):
+    """Every signed-in portal view starts here: it gets the InView as its first argument, or the
+    request gets _in_view's answer instead. chosen=False: a view of any of the login's companies'
+    objects (an emailed invoice link, a receipt), which finds the object and its membership_for."""
+
+    def decorate(view_function):
+        @wraps(view_function)
+        def view(*args, **kwargs):
+            seen, answer = _in_view(chosen)
+            if answer is not None:
+                return answer
+            return view_function(seen, *args, **kwargs)
+
+        return view
+
+    return decorate
 
 
 def choose_company(customer_id: int) -> None:
@@ -117,10 +143,8 @@ def choose_company(customer_id: int) -> None:
 
 
 @bp.get("")
-def home():
-    view, answer = company_in_view()
-    if answer is not None:
-        return answer
+@portal_view()
+def home(view: InView):
     customer = view.membership.customer
     page = render_template("portal/home.html", account=view.account, customer=customer,
                            several=len(view.memberships) > 1, invoices=portal_invoices.summary(customer))
@@ -129,16 +153,10 @@ def home():
 
 
 @bp.route("/choose", methods=["GET", "POST"])
-def choose():
-    account, redirect_ = require_account()
-    if redirect_:
-        return redirect_
-    memberships = memberships_of(account)
+@portal_view(chosen=False)
+def choose(view: InView):
     form = ChooseCompanyForm()
     if form.validate_on_submit():
-        chosen = next((m for m in memberships if str(m.customer_id) == form.customer_id.data), None)
-        if chosen is None:
-            abort(404)
-        choose_company(chosen.customer_id)
+        choose_company(view.membership_for(int_value(form.customer_id.data, low=1)).customer_id)
         return redirect(url_for(".home"), code=303)
-    return render_template("portal/choose.html", memberships=memberships, form=form)
+    return render_template("portal/choose.html", memberships=view.memberships, form=form)

@@ -8,7 +8,7 @@ portal to that company. The first view (page or PDF, on GET) is recorded for the
 from flask import Blueprint, abort, render_template, request
 
 from blueprints.invoice_documents import pdf_response
-from blueprints.portal import choose_company, company_in_view, memberships_of, require_account
+from blueprints.portal import InView, choose_company, portal_view
 from extensions import db
 from models import Partner
 from services import portal_invoices
@@ -20,10 +20,8 @@ bp = Blueprint("portal_invoices", __name__, url_prefix="/portal")
 
 
 @bp.get("/invoices")
-def index():
-    view, answer = company_in_view()
-    if answer is not None:
-        return answer
+@portal_view()
+def index(view: InView):
     customer = view.membership.customer
     partner = db.session.get(Partner, customer.partner_id)
     today = partner_today(partner)
@@ -33,37 +31,29 @@ def index():
                            several=len(view.memberships) > 1)
 
 
-def _viewed(invoice_id: int):
-    """(the invoice, its customer, its partner), or the sign-in redirect; 404 if not the login's."""
-    account, redirect_ = require_account()
-    if redirect_:
-        return None, redirect_
-    customers = [membership.customer for membership in memberships_of(account)]
-    invoice = portal_invoices.find(customers, invoice_id)
+def _viewed(view: InView, invoice_id: int):
+    """(the invoice, its customer, its partner); 404 if not the login's."""
+    invoice = portal_invoices.find(view.customers, invoice_id)
     if invoice is None:
         abort(404)
+    customer = view.membership_for(invoice.customer_id).customer
     choose_company(invoice.customer_id)
     if request.method == "GET" and invoice.first_viewed_at is None:
         with unit_of_work():
             portal_invoices.record_first_view(invoice)
-    customer = next(c for c in customers if c.id == invoice.customer_id)
-    return (invoice, customer, db.session.get(Partner, invoice.partner_id)), None
+    return invoice, customer, db.session.get(Partner, invoice.partner_id)
 
 
 @bp.get("/invoices/<int:invoice_id>")
-def show(invoice_id: int):
-    found, answer = _viewed(invoice_id)
-    if answer is not None:
-        return answer
-    invoice, customer, partner = found
+@portal_view(chosen=False)
+def show(view: InView, invoice_id: int):
+    invoice, customer, partner = _viewed(view, invoice_id)
     return render_template("portal/invoice.html", invoice=invoice, customer=customer, partner=partner,
                            locale=partner.locale, shown_status=display_status(invoice, partner_today(partner)))
 
 
 @bp.get("/invoices/<int:invoice_id>.pdf")
-def pdf(invoice_id: int):
-    found, answer = _viewed(invoice_id)
-    if answer is not None:
-        return answer
-    invoice, customer, partner = found
+@portal_view(chosen=False)
+def pdf(view: InView, invoice_id: int):
+    invoice, customer, partner = _viewed(view, invoice_id)
     return pdf_response(render_invoice_pdf(invoice, customer, partner, today=partner_today(partner)))

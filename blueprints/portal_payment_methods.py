@@ -7,7 +7,7 @@ A method of another company, or of another partner's customer, is a 404.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from blueprints.payment_method_flow import add_links, receive
-from blueprints.portal import choose_company, company_in_view
+from blueprints.portal import InView, choose_company, portal_view
 from request_input import int_value
 from services import payment_methods
 from unit_of_work import unit_of_work
@@ -16,10 +16,8 @@ bp = Blueprint("portal_payment_methods", __name__, url_prefix="/portal/payment-m
 
 
 @bp.get("")
-def index():
-    view, answer = company_in_view()
-    if answer is not None:
-        return answer
+@portal_view()
+def index(view: InView):
     customer = view.membership.customer
     return render_template("portal/payment_methods.html", customer=customer,
                            methods=payment_methods.active_methods(customer),
@@ -27,29 +25,13 @@ def index():
 
 
 @bp.get("/added")
-def added():
+@portal_view()
+def added(view: InView):
     """The way back from the processor's form, for the company the links were drawn for."""
-    view, answer = company_in_view()
-    if answer is not None:
-        return answer
-    customer_id = int_value(request.args.get("customer"), low=1)
-    membership = next((m for m in view.memberships if m.customer_id == customer_id), None)
-    if membership is None:
-        abort(404)
+    membership = view.membership_for(int_value(request.args.get("customer"), low=1))
     choose_company(membership.customer_id)
     receive(membership.customer, user=membership)
     return redirect(url_for(".index"), code=303)
-
-
-def _method_in_view(method_id: int):
-    """(the chosen company's active method, its membership), or (None, the answer to give)."""
-    view, answer = company_in_view()
-    if answer is not None:
-        return None, answer
-    method = payment_methods.find_method(view.membership.customer, method_id)
-    if method is None:
-        abort(404)
-    return (method, view.membership), None
 
 
 # What each button does, and what the page says after it.
@@ -60,13 +42,13 @@ CHANGES = {
 
 
 @bp.post("/<int:method_id>/<any(archive, default):change>")
-def change(method_id: int, change: str):
-    found, answer = _method_in_view(method_id)
-    if answer is not None:
-        return answer
-    method, membership = found
+@portal_view()
+def change(view: InView, method_id: int, change: str):
+    method = payment_methods.find_method(view.membership.customer, method_id)
+    if method is None:
+        abort(404)
     act, said = CHANGES[change]
     with unit_of_work():
-        act(method, user=membership)
+        act(method, user=view.membership)
     flash(said.format(payment_methods.label(method)), "success")
     return redirect(url_for(".index"), code=303)

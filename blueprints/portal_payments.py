@@ -13,7 +13,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask import redirect as go
 
 import money
-from blueprints.portal import company_in_view, memberships_of, require_account
+from blueprints.portal import InView, portal_view
 from extensions import db
 from forms.rules import RuleError, parse_amount
 from models import Customer, Invoice, Partner, Payment, PaymentAttempt
@@ -58,10 +58,8 @@ def _render(customer: Customer, partner: Partner, invoices: list[Invoice], choic
 
 
 @bp.route("/pay", methods=["GET", "POST"])
-def pay():
-    view, answer = company_in_view()
-    if answer is not None:
-        return answer
+@portal_view()
+def pay(view: InView):
     customer = view.membership.customer
     partner = db.session.get(Partner, customer.partner_id)
     invoices = _open_invoices(customer)
@@ -123,16 +121,13 @@ def _shares(choices: PayChoices, by_id: dict[int, Invoice]) -> list[service.Shar
 
 
 @bp.get("/payments/<int:payment_id>")
-def receipt(payment_id: int):
-    account, answer = require_account()
-    if answer is not None:
-        return answer
-    customers = {membership.customer_id: membership.customer for membership in memberships_of(account)}
-    payment = db.session.scalar(db.select(Payment).where(Payment.id == payment_id,
-                                                         Payment.customer_id.in_(list(customers) or [0])))
-    if payment is None or payment.customer_id not in customers:
+@portal_view(chosen=False)
+def receipt(view: InView, payment_id: int):
+    payment = db.session.scalar(db.select(Payment).where(
+        Payment.id == payment_id, Payment.customer_id.in_([m.customer_id for m in view.memberships] or [0])))
+    if payment is None:
         abort(404)
-    customer = customers[payment.customer_id]
+    customer = view.membership_for(payment.customer_id).customer
     if payment.partner_id != customer.partner_id:
         abort(404)
     partner = db.session.get(Partner, customer.partner_id)
