@@ -1,14 +1,15 @@
 """The portal's payment methods: the chosen company's list, adding (through the processor's
 form and back), archiving and choosing the default. Form posts and redirects: no JavaScript needed.
+Opened with `next` (the pay page's "Add a payment method"), the way back returns there.
 
 A method of another company, or of another partner's customer, is a 404.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from blueprints.payment_method_flow import add_links, receive
+from blueprints.payment_method_flow import add_links, receive, way_back
 from blueprints.portal import InView, choose_company, portal_view
-from request_input import int_value
+from request_input import int_value, safe_next
 from services import payment_methods
 from unit_of_work import unit_of_work
 
@@ -19,9 +20,10 @@ bp = Blueprint("portal_payment_methods", __name__, url_prefix="/portal/payment-m
 @portal_view()
 def index(view: InView):
     customer = view.membership.customer
-    return render_template("portal/payment_methods.html", customer=customer,
+    back = safe_next(request.args.get("next"), "")
+    return render_template("portal/payment_methods.html", customer=customer, back=back,
                            methods=payment_methods.active_methods(customer),
-                           add_links=add_links("portal_payment_methods.added", customer=customer.id))
+                           add_links=add_links("portal_payment_methods.added", next_page=back, customer=customer.id))
 
 
 @bp.get("/added")
@@ -30,8 +32,7 @@ def added(view: InView):
     """The way back from the processor's form, for the company the links were drawn for."""
     membership = view.membership_for(int_value(request.args.get("customer"), low=1))
     choose_company(membership.customer_id)
-    receive(membership.customer, user=membership)
-    return redirect(url_for(".index"), code=303)
+    return way_back(url_for(".index"), receive(membership.customer, user=membership))
 
 
 # What each button does, and what the page says after it.

@@ -4,13 +4,16 @@ part, with a saved method), and the receipt.
 The pay page draws a new attempt key into its form each time it is drawn; the key goes to the
 processor with the charge, so a double click, a resubmitted form or two tabs charge once
 (services.payments.pay). A decline is the pay page again with the processor's reason, the
-choices kept and a new key (the declined one stays declined at the processor).
+choices kept and a new key (the declined one stays declined at the processor). "Add a payment
+method" posts the choices too: the payment methods page, then the processor's form, lead back
+to the pay page drawn with them (its query: invoice, amount-<id>, payment_method).
 """
 
 from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask import redirect as go
+from werkzeug.datastructures import MultiDict
 
 import money
 from blueprints.portal import InView, portal_view
@@ -35,6 +38,15 @@ class PayChoices:
     method_id: int | None
     key: str
     errors: dict[str, str] = field(default_factory=dict)
+
+
+def _choices(values: MultiDict, invoices: list[Invoice], key: str) -> PayChoices:
+    """The choices a query (the pay page drawn again) or a posted form holds."""
+    return PayChoices(
+        {number for number in (int_value(value, low=1) for value in values.getlist("invoice")) if number},
+        {invoice.id: values.get(f"amount-{invoice.id}", "") for invoice in invoices},
+        int_value(values.get("payment_method"), low=1), key[:64],
+    )
 
 
 def _open_invoices(customer: Customer) -> list[Invoice]:
@@ -63,11 +75,17 @@ def pay(view: InView):
     customer = view.membership.customer
     partner = db.session.get(Partner, customer.partner_id)
     invoices = _open_invoices(customer)
-    if request.method == "GET":
-        default = payment_methods.default_method(customer)
-        chosen = int_value(request.args.get("invoice"), low=1)
-        return _render(customer, partner, invoices, PayChoices(
-            {chosen} if chosen else set(), {}, default.id if default else None, service.new_attempt_key()))
+    if request.method == "GET":  # ?invoice=<id> from an invoice's Pay button, or choices coming back
+        choices = _choices(request.args, invoices, service.new_attempt_key())
+        if not (choices.method_id and payment_methods.find_method(customer, choices.method_id)):
+            default = payment_methods.default_method(customer)
+            choices.method_id = default.id if default else None
+        return _render(customer, partner, invoices, choices)
+    choices = _choices(request.form, invoices, request.form.get("attempt", ""))
+    if request.form.get("action") == "add-method":
+        back = url_for(".pay", invoice=sorted(choices.invoice_ids),
+                       **{f"amount-{number}": amount for number, amount in choices.amounts.items() if amount})
+        return go(url_for("portal_payment_methods.index", next=back), code=303)
     if request.form.get("action") != "pay":
         abort(400)
     done = service.recorded(partner.id, request.form.get("attempt", ""))
@@ -76,11 +94,6 @@ def pay(view: InView):
     if not request.form.get("attempt"):
         abort(400)
     by_id = {invoice.id: invoice for invoice in invoices}
-    choices = PayChoices(
-        {number for number in (int_value(value, low=1) for value in request.form.getlist("invoice")) if number},
-        {invoice.id: request.form.get(f"amount-{invoice.id}", "") for invoice in invoices},
-        int_value(request.form.get("payment_method"), low=1), request.form.get("attempt", "")[:64],
-    )
     shares = _shares(choices, by_id)
     method = payment_methods.find_method(customer, choices.method_id) if choices.method_id else None
     if method is None:

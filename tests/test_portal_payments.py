@@ -4,6 +4,7 @@ one charge per attempt key, receipts, and bank debits settling."""
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlencode, urlsplit
 
 import payment_helpers
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from conftest import csrf_token
 from extensions import db
-from models import Invoice, OutboxEmail, Partner, Payment
+from models import Invoice, OutboxEmail, Partner, Payment, PaymentMethod
 from services import payments as service
 from unit_of_work import unit_of_work
 
@@ -174,3 +175,43 @@ def test_someone_elses_receipt_is_404(app, portal, partner, today):
         payment_id = service.record_offline(db.session.get(Invoice, theirs), 100, today, "cash", "",
                                             staff_id=partner.id).id
     assert portal.get(f"/portal/payments/{payment_id}").status_code == 404
+
+
+# -- Add a payment method, from the pay page and back ------------------------------------------
+
+
+def test_adding_a_card_from_the_pay_page_comes_back_to_it_with_the_choices_and_the_new_card(
+        app, portal, customer_id, invoices):
+    from test_payment_methods import CARD, add_links, submit
+
+    card(app, customer_id)  # the default so far
+    data = {**form_of(portal.get("/portal/pay").text), "invoice": [invoices[1]], f"amount-{invoices[1]}": "40.50",
+            "action": "add-method"}
+    to_methods = portal.post("/portal/pay", data=data)
+    assert to_methods.status_code == 303 and urlsplit(to_methods.location).path == "/portal/payment-methods"
+    assert "Go back without adding one" in portal.get(to_methods.location).text
+    added = submit(portal, add_links(portal, to_methods.location)["Add a card"],
+                   {**CARD, "number": "5555 5555 5555 4444"})
+    back = portal.get(added.location)  # the app's way back
+    assert back.status_code == 303 and urlsplit(back.location).path == "/portal/pay"
+    page = portal.get(back.location).text
+    with app.app_context():
+        new = db.session.scalar(select(PaymentMethod.id).where(PaymentMethod.last4 == "4444"))
+    assert "Added Mastercard •••• 4444." in page
+    assert re.search(rf'name="payment_method" value="{new}" checked', page)
+    assert re.search(rf'value="{invoices[1]}" checked', page) and 'value="40.50"' in page
+    assert not re.search(rf'value="{invoices[0]}" checked', page)
+    assert charges(app) == []
+
+
+@pytest.mark.parametrize("next_page", ["https://evil.example.com", "//evil.example.com", "/\\evil.example.com"])
+def test_a_way_back_off_the_site_is_refused_for_the_payment_methods_page(app, portal, next_page):
+    from test_payment_methods import CARD, add_links, submit
+
+    methods = f"/portal/payment-methods?{urlencode({'next': next_page})}"
+    assert "Go back without adding one" not in portal.get(methods).text
+    links = add_links(portal, methods)
+    assert "evil" not in " ".join(links.values())
+    added = submit(portal, links["Add a card"], {**CARD, "number": "4242 4242 4242 4242"})
+    back = portal.get(f"{added.location}&{urlencode({'next': next_page})}")  # planted on the way back itself
+    assert (back.status_code, back.location) == (303, "/portal/payment-methods")

@@ -25,9 +25,9 @@ def ann(app, stripe_app, partner):
     return client
 
 
-def add_card_link(client) -> str:
+def add_card_link(client, methods_page="/portal/payment-methods") -> str:
     """The portal's payment methods page's "Add a card" link (blueprints.PROCESSOR_PAGES)."""
-    methods = client.get("/portal/payment-methods")
+    methods = client.get(methods_page)
     assert methods.status_code == 200
     href = re.search(r'<a[^>]*href="([^"]+)"[^>]*>Add a card</a>', methods.text).group(1)
     return href.replace("&amp;", "&")
@@ -80,6 +80,20 @@ def test_the_card_stripe_saved_for_this_visit_goes_back_to_the_app_and_is_added(
     assert (method.customer_id, method.token, method.kind, method.brand, method.last4, method.holder_name,
             method.exp_month, method.exp_year, method.is_default) == (
         ann.customer_id, confirmed["payment_method"], "credit_card", "visa", "4242", "Ann Lee", 12, 2030, True)
+
+
+def test_a_card_added_on_the_way_to_paying_goes_back_to_the_pay_page_chosen(app, ann, api_base):
+    link = add_card_link(ann, "/portal/payment-methods?next=/portal/pay%3Finvoice%3D7")
+    page = ann.get(link)
+    confirmed = confirm_card_setup(api_base, re.search(r'data-client-secret="([^"]+)"', page.text).group(1),
+                                   "4242424242424242", name="Ann Lee")
+    back = ann.post(PAGE, data={"csrf_token": csrf_token(page.text), "payment_method": confirmed["payment_method"],
+                                "return_to": parse_qs(urlsplit(link).query)["return_to"][0]})
+    landed = ann.get(back.headers["Location"])
+    (method,) = saved_methods(app)
+    assert landed.status_code == 303
+    assert landed.headers["Location"] == f"/portal/pay?invoice=7&payment_method={method.id}"
+    assert "Added Visa •••• 4242. It is the default." in ann.get(landed.headers["Location"]).text
 
 
 def test_a_payment_method_this_visit_did_not_set_up_is_refused(app, stripe_app, ann, api_base):

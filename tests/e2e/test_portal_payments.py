@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from e2e.conftest import DESKTOP, PHONE, assert_no_axe_violations
 from e2e.test_invoice_documents import no_sideways_scroll, shoot
+from e2e.test_payment_methods import add_a_card
 from extensions import db
 from models import Partner
 from services.invoices import partner_today
@@ -85,3 +86,32 @@ def test_a_declined_card_says_why_and_keeps_the_choices(user_page, paying):
     expect(page.get_by_label("Visa •••• 0002")).to_be_checked()
     shoot(page, "portal-pay-declined", DESKTOP)
     assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_user_adds_a_card_from_pay_and_lands_back_on_pay_with_it_chosen(user_page, paying, viewport):
+    page = user_page
+    page.set_viewport_size(viewport)
+    _first, second = paying
+    page.goto("/portal/pay")
+    page.get_by_label(f"{second.number}, due").check()
+    page.get_by_label(f"Amount for {second.number}").fill("40.50")
+    page.get_by_role("button", name="Add a payment method").click()
+    expect(page.get_by_role("heading", name="Payment methods", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Go back without adding one")).to_be_visible()
+    shoot(page, "portal-pay-add-methods", viewport)
+    assert_no_axe_violations(page)
+    no_sideways_scroll(page, viewport)
+    page.get_by_role("link", name="Add a card", exact=True).click()
+    add_a_card(page, "5555 5555 5555 4444", "12", "2031", "123")
+    expect(page.get_by_role("heading", name="Pay invoices")).to_be_visible()
+    expect(page.locator("#alerts")).to_contain_text("Added Mastercard •••• 4444.")
+    expect(page.get_by_label("Mastercard •••• 4444")).to_be_checked()
+    expect(page.get_by_label(f"{second.number}, due")).to_be_checked()
+    expect(page.get_by_label(f"Amount for {second.number}")).to_have_value("40.50")
+    shoot(page, "portal-pay-added-card", viewport)
+    assert_no_axe_violations(page)
+    no_sideways_scroll(page, viewport)
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.get_by_role("heading", name="Payment received")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Mastercard •••• 4444")
