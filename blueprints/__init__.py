@@ -16,6 +16,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         automation_settings,
         customer_page,
+        customer_picker,
         customers,
         errors,
         imports,
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(customers.bp)
+    app.register_blueprint(customer_picker.bp)
     app.register_blueprint(onboarding.bp)
     app.register_blueprint(customer_page.bp)
     app.register_blueprint(tags.bp)

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
+from blueprints.blur import CheckUrls, answer_check
 from blueprints.customer_page.shell import register_tab
+from blueprints.customer_picker import pick_from, read_pick
 from blueprints.guards import require_staff
 from extensions import db
 from forms.reminders import AutoPayRuleForm, ReminderScheduleForm, SummaryScheduleForm
@@ -125,25 +127,48 @@ def _render_summaries(form: SummaryScheduleForm, partner_id: int, status: int = 
 # -- auto-pay --------------------------------------------------------------------------------
 
 
+AUTO_PAY_CHECK = CheckUrls("automation_settings.auto_pay_check")
+AUTO_PAY_CHECKED = ("offset_days", "max_retries")  # checked on blur; the choices are radios and a picker
+
+
 def _auto_pay_form(partner_id: int, **kwargs) -> AutoPayRuleForm:
-    form = AutoPayRuleForm(**kwargs)
-    form.customers = [tuple(row) for row in db.session.execute(
-        scoped(Customer, partner_id, Customer.id, Customer.company).where(Customer.archived_at.is_(None))
-        .order_by(Customer.company)).all()]
-    form.tags = _tag_choices(partner_id)
-    return form
+    return AutoPayRuleForm(partner_id=partner_id, tags=_tag_choices(partner_id), **kwargs)
+
+
+def _rule_data(rule) -> dict:
+    return {"scope": rule.scope, "customer_id": rule.customer_id, "tag_id": rule.tag_id,
+            "offset_days": str(rule.offset_days), "max_retries": str(rule.max_retries)}
+
+
+def _rule_values(form: AutoPayRuleForm) -> auto_pay.RuleValues:
+    return auto_pay.RuleValues(form.scope.data, form.customer_id.data, form.tag_id.data, form.offset_days.data,
+                               form.max_retries.data)
+
+
+def _render_rule_form(template: str, form: AutoPayRuleForm, partner_id: int, status: int = 200, pick=None,
+                      **context):
+    """A page with the rule form (Add on the list, or Edit); the picker shows what was posted, by default."""
+    pick = pick or pick_from("auto-pay", partner_id, request.form)
+    return render_template(template, form=form, pick=pick, check_url=AUTO_PAY_CHECK,
+                           form_fields=[form.scope, form.customer_id, form.tag_id, form.offset_days,
+                                        form.max_retries], **context), status
 
 
 def _render_auto_pay(form: AutoPayRuleForm, partner_id: int, status: int = 200):
     partner = current_partner()
     now = datetime.now(UTC).replace(tzinfo=None)
     window = timedelta(days=current_app.config["AUTOMATION_WINDOW_DAYS"])
-    customers = dict(form.customers)
-    tags = dict(form.tags)
     rules = [(rule, *auto_pay.preview(partner, rule, now, window)) for rule in auto_pay.rules(partner_id)]
-    return render_template("automation/auto_pay.html", form=form, rules=rules, customers=customers, tags=tags,
-                           form_fields=[form.scope, form.customer_id, form.tag_id, form.offset_days,
-                                        form.max_retries]), status
+    return _render_rule_form("automation/auto_pay.html", form, partner_id, status, rules=rules,
+                             customers=_companies(partner_id, [rule for rule, _charge, _out in rules]),
+                             tags=dict(form.tags))
+
+
+def _companies(partner_id: int, rules) -> dict[int, str]:
+    """The names of the customers the rules are for, by id (a rule's heading)."""
+    named = {rule.customer_id for rule in rules if rule.customer_id}
+    return {row.id: row.company for row in db.session.execute(
+        scoped(Customer, partner_id, Customer.id, Customer.company).where(Customer.id.in_(named)))} if named else {}
 
 
 @bp.route("/settings/auto-pay", methods=["GET", "POST"])
@@ -155,10 +180,39 @@ def auto_pay_settings():
     if not form.validate():
         return _render_auto_pay(form, partner_id, 422)
     with unit_of_work():
-        auto_pay.add_rule(partner_id, auto_pay.RuleValues(form.scope.data, form.customer_id.data, form.tag_id.data,
-                                                          form.offset_days.data, form.max_retries.data))
+        auto_pay.add_rule(partner_id, _rule_values(form))
     flash("Auto-pay rule added: check the invoices it would charge below", "success")
     return redirect(url_for(".auto_pay_settings"), code=303)
+
+
+def _render_edit(rule, form: AutoPayRuleForm, status: int = 200, pick=None):
+    return _render_rule_form("automation/auto_pay_edit.html", form, rule.partner_id, status, pick, rule=rule,
+                             customers=_companies(rule.partner_id, [rule]), tags=dict(form.tags))
+
+
+@bp.route("/settings/auto-pay/<int:rule_id>/edit", methods=["GET", "POST"])
+def auto_pay_edit(rule_id: int):
+    """Change a rule in place: its exclusions and its attempts stay (services.auto_pay.update_rule)."""
+    rule = _rule_or_404(rule_id)
+    if request.method == "GET":
+        form = _auto_pay_form(rule.partner_id, formdata=None, data=_rule_data(rule))
+        return _render_edit(rule, form, pick=read_pick("auto-pay", rule.partner_id, rule.customer_id))
+    form = _auto_pay_form(rule.partner_id)
+    if not form.validate():
+        return _render_edit(rule, form, 422)
+    with unit_of_work():
+        auto_pay.update_rule(rule, _rule_values(form))
+    flash("Auto-pay rule saved: check the invoices it would charge below", "success")
+    return redirect(url_for(".auto_pay_settings"), code=303)
+
+
+@bp.post("/settings/auto-pay/check/<name>")
+def auto_pay_check(name: str):
+    if name not in AUTO_PAY_CHECKED:
+        abort(404)
+    partner_id = current_partner_id()
+    return answer_check(lambda **kwargs: _auto_pay_form(partner_id, **kwargs), name, AUTO_PAY_CHECK,
+                        "automation/_auto_pay_fields.html")
 
 
 def _rule_or_404(rule_id: int):

@@ -10,14 +10,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 import money
 from blueprints.blur import CheckUrls, answer_check
 from blueprints.customer_page.shell import register_tab
+from blueprints.customer_picker import pick_from
 from blueprints.guards import require_staff
 from blueprints.rows import row_action
-from extensions import db
 from forms import rules, show_error
 from forms.invoice import InvoiceForm, VoidForm
 from forms.payment import RecordPaymentForm
@@ -28,7 +28,7 @@ from services import invoices as service
 from services.errors import DomainError
 from services.paging import keyset_page
 from services.tags import TagFilter, partner_tags
-from tenancy import current_partner, current_partner_id, customers, get_customer_or_404, get_or_404, scoped
+from tenancy import current_partner, current_partner_id, get_customer_or_404, get_or_404, scoped
 from unit_of_work import unit_of_work
 
 bp = Blueprint("invoices", __name__)
@@ -279,8 +279,8 @@ def index():
         query = query.where(Invoice.currency == currency)
     else:
         currency = ""
-    customer_id = int_value(request.args.get("customer"), low=1)
-    customer = db.session.scalar(customers(partner_id).where(Customer.id == customer_id)) if customer_id else None
+    pick = pick_from("invoices", partner_id, request.args)  # the customer filter: the customer picker
+    customer_id = pick.chosen[0] if pick.chosen else None  # another partner's id: no filter, as nonsense
     if customer_id:
         query = query.where(Invoice.customer_id == customer_id)
     tags = partner_tags(partner_id)
@@ -297,9 +297,8 @@ def index():
     rows = _list_rows(page.rows, today)
     return render_template(
         "invoices/index.html", rows=rows, status=status, currency=currency, currencies=money.CURRENCIES,
-        customer=customer, partner_tags=tags,
+        pick=pick, partner_tags=tags,
         tag_filter=tag_filter, dates=dates, receivables=_receivables(partner_id, today),
-        customers=_customer_choices(partner_id), customer_id=customer_id,
         next_url=_page_url(params, after=rows[-1]["id"]) if rows and page.has_next else None,
         prev_url=_page_url(params, before=rows[0]["id"]) if rows and page.has_prev else None,
         filtered=any(params.values()),
@@ -318,20 +317,6 @@ def _cursor(partner_id: int, key: tuple, invoice_id: int | None) -> tuple | None
 def _page_url(params: dict, **cursor) -> str:
     kept = {name: value for name, value in params.items() if value}
     return f"{url_for('.index')}?{urlencode({**kept, **cursor}, doseq=True)}"
-
-
-CUSTOMER_CHOICES = 200  # more customers with invoices than this, and the filter is set from a customer's tab
-
-
-def _customer_choices(partner_id: int) -> list[tuple[int, str]] | None:
-    """The filter's customers: those with invoices, by name (the customers' list order, each
-    probing the invoices' index); None when there are more than CUSTOMER_CHOICES."""
-    has_invoices = exists().where(Invoice.partner_id == partner_id, Invoice.customer_id == Customer.id)
-    found = list(db.session.execute(
-        customers(partner_id, Customer.id, Customer.company).where(has_invoices)
-        .order_by(Customer.company_sort, Customer.id).limit(CUSTOMER_CHOICES + 1)
-    ))
-    return found if len(found) <= CUSTOMER_CHOICES else None
 
 
 def _receivables(partner_id: int, today: date, **scope) -> list[dict]:

@@ -14,11 +14,14 @@ from wtforms import (
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from extensions import db
 from forms import rules
+from models import Customer
 from models.automation import AUTO_PAY_SCOPES, OFFSET_MAX, OFFSET_MIN, PERIODS, RETRIES_MAX
 from request_input import int_value
 from services import reminders
 from services.reminders import TemplateRefused
+from tenancy import customers
 
 
 def _judged(rule):
@@ -89,33 +92,40 @@ class SummaryScheduleForm(FlaskForm):
 
 
 class AutoPayRuleForm(FlaskForm):
-    """/settings/auto-pay: a new rule: whose invoices, on which day, how many retries."""
+    """/settings/auto-pay: a rule, new or edited: whose invoices, on which day, how many retries."""
 
     scope = StringField("Whose invoices")  # radio buttons (the template draws them): customer, tag or all
-    customer_id = StringField("Customer")  # a select of `customers` (the template draws it)
+    customer_id = StringField("Customer")  # the customer picker (templates/_customer_picker.html)
     tag_id = StringField("Tag")  # a select of `tags`
-    customers: list[tuple[int, str]] = []  # (id, name) choices, set by the view
-    tags: list[tuple[int, str]] = []
     offset_days = StringField("Days from the due date", default="0", validators=[_offset_days])
     max_retries = StringField("Retries after a decline", default="2")
+
+    def __init__(self, *args, partner_id: int, tags: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner_id = partner_id
+        self.tags = tags  # the partner's (id, name): a select's choices
 
     def validate_scope(self, field):
         if field.data not in AUTO_PAY_SCOPES:
             raise ValidationError("Choose one customer, customers with a tag, or every customer")
 
-    def _chosen(self, field, scope: str, choices, message: str):
+    def _chosen(self, field, scope: str, known, message: str):
         if self.scope.data != scope:
             field.data = None
             return
-        field.data = int_value((field.data or "").strip())
-        if field.data not in {value for value, _label in choices}:
+        field.data = int_value((field.data or "").strip(), low=1)
+        if field.data is None or not known(field.data):
             raise ValidationError(message)
 
     def validate_customer_id(self, field):
-        self._chosen(field, "customer", self.customers, "Choose the customer")
+        self._chosen(field, "customer", self._active_customer, "Choose the customer")
 
     def validate_tag_id(self, field):
-        self._chosen(field, "tag", self.tags, "Choose the tag")
+        self._chosen(field, "tag", lambda tag_id: tag_id in dict(self.tags), "Choose the tag")
+
+    def _active_customer(self, customer_id: int) -> bool:
+        return db.session.scalar(customers(self.partner_id, Customer.id).where(
+            Customer.id == customer_id, Customer.archived_at.is_(None))) is not None
 
     def validate_max_retries(self, field):
         retries = int_value((field.data or "").strip(), high=RETRIES_MAX)

@@ -64,9 +64,9 @@ def due(partner: Partner, today: date, oldest: date, *, rule: AutoPayRule | None
         excluded: bool = False) -> list[Due]:
     """Open invoices with a balance whose charge date (due date + the rule's offset) is between
     `oldest` and `today`, each under the most specific rule of its customer, excluded ones left
-    out (or only those, excluded=True), none yet charged or out of retries. A customer under a
-    more specific rule is that rule's alone: a broader rule never charges it, neither earlier
-    (its own days) nor an invoice the specific rule excludes."""
+    out (or only those, excluded=True), none yet charged or declined as often as the rule allows.
+    A customer under a more specific rule is that rule's alone: a broader rule never charges it,
+    neither earlier (its own days) nor an invoice the specific rule excludes or has stopped retrying."""
     found: dict[int, Due] = {}
     more_specific = []
     for each in sorted(rules(partner.id), key=lambda r: (SPECIFIC[r.scope], r.id)):
@@ -76,12 +76,16 @@ def due(partner: Partner, today: date, oldest: date, *, rule: AutoPayRule | None
         left_out = select(auto_pay_exclusions.c.invoice_id).where(auto_pay_exclusions.c.rule_id == each.id)
         charged = select(AutoPayCharge.invoice_id).where(AutoPayCharge.partner_id == partner.id,
                                                          AutoPayCharge.outcome == "charged")
+        # Declined as often as the rule allows now (its retries may have been lowered since).
+        spent = select(AutoPayCharge.invoice_id).where(AutoPayCharge.partner_id == partner.id,
+                                                       AutoPayCharge.outcome == "declined",
+                                                       AutoPayCharge.attempt_no > each.max_retries)
         query = (scoped(Invoice, partner.id)
                  .where(Invoice.status == "open", Invoice.total > Invoice.amount_paid, _matching(each),
                         *[not_(_matching(other)) for other in more_specific],
                         Invoice.due_date.between(oldest - timedelta(days=each.offset_days),
                                                  today - timedelta(days=each.offset_days)),
-                        Invoice.id.not_in(charged),
+                        Invoice.id.not_in(charged), Invoice.id.not_in(spent),
                         Invoice.id.in_(left_out) if excluded else Invoice.id.not_in(left_out))
                  .order_by(Invoice.due_date, Invoice.id))
         for invoice in db.session.scalars(query):
@@ -199,6 +203,15 @@ def add_rule(partner_id: int, values: RuleValues) -> AutoPayRule:
     db.session.add(rule)
     db.session.flush()
     return rule
+
+
+def update_rule(rule: AutoPayRule, values: RuleValues) -> None:
+    """Change a rule in place: its id, so its exclusions and the keys of its attempts, stay. The
+    charge ledger is per invoice, whatever rule made the charge: an invoice charged once is never
+    charged again, whatever offset or scope the rule takes; a lower retry limit stops the retries
+    of invoices declined that often already (`due` leaves them out), a higher one resumes them."""
+    rule.scope, rule.customer_id, rule.tag_id = values.scope, values.customer_id, values.tag_id
+    rule.offset_days, rule.max_retries = values.offset_days, values.max_retries
 
 
 def get_rule(partner_id: int, rule_id: int) -> AutoPayRule | None:

@@ -117,3 +117,13 @@ def matching(query: Select, partner_id: int, q: str) -> tuple[Select, tuple | No
                 also.c.company_sort == hit.c.company_sort, also.c.customer_id == hit.c.customer_id,
             ))
     return query, (hit.c.company_sort, hit.c.customer_id)
+
+
+def first_matches(query: Select, partner_id: int, q: str, limit: int) -> tuple[list, bool]:
+    """The first `limit` rows of query (a select of the partner's customers) that q finds, in the
+    list's order, and whether more match: a picker's suggestions."""
+    query, key = matching(query, partner_id, q)
+    if key is None:
+        return [], False
+    rows = list(db.session.execute(query.order_by(*key).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from automation_helpers import at, issued_invoice, pass_at
-from customer_helpers import make_customer, token
+from customer_helpers import PARTIAL, make_customer, token
 from payment_helpers import card
 from sqlalchemy import func, insert, select
 
@@ -243,3 +243,137 @@ def test_another_partners_rule_is_404(app, signed_in, other_partner):
     response = signed_in.post(f"/settings/auto-pay/{theirs}/delete",
                               data={"csrf_token": token(signed_in, "/settings/auto-pay")})
     assert response.status_code == 404
+
+
+# -- editing a rule ------------------------------------------------------------------------------
+
+
+def edit(client, rule_id, **values):
+    data = {"csrf_token": token(client, "/settings/auto-pay"), "scope": "all", "offset_days": "0",
+            "max_retries": "2", **values}
+    return client.post(f"/settings/auto-pay/{rule_id}/edit", data=data)
+
+
+def stored(app, rule_id) -> tuple:
+    with app.app_context():
+        made = db.session.get(AutoPayRule, rule_id)
+        return made.scope, made.customer_id, made.offset_days, made.max_retries
+
+
+def test_the_edit_page_shows_the_rule_as_it_is(app, partner, signed_in, customer_id):
+    made = rule(app, partner, scope="customer", customer_id=customer_id, offset_days=-3, max_retries=1)
+    page = signed_in.get(f"/settings/auto-pay/{made}/edit").text
+    assert "Now: Northwind Dental. Charged 3 days before the due date; 1 retry after a decline." in page
+    assert f'name="customer_id" value="{customer_id}" checked> Northwind Dental' in page
+    assert 'value="customer" checked' in page and 'value="-3"' in page
+    assert f'href="/settings/auto-pay/{made}/edit"' in signed_in.get("/settings/auto-pay").text
+
+
+def test_a_new_offset_keeps_the_exclusions_and_never_charges_a_charged_invoice_again(
+        app, partner, signed_in, customer_id, invoice_id):
+    card(app, customer_id)
+    other = issued_invoice(app, customer_id, issue=date(2027, 2, 13), due=DUE)
+    made = rule(app, partner)
+    signed_in.post(f"/settings/auto-pay/{made}/exclusions", data={
+        "csrf_token": token(signed_in, "/settings/auto-pay"), "invoice_id": other, "exclude": "on"})
+    pass_at(app, at("2027-03-15 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "charged")] and charges(app) == 1
+    assert edit(signed_in, made, offset_days="3").status_code == 303
+    assert stored(app, made) == ("all", None, 3, 2)
+    for day in (15, 16, 18, 19):  # the old charge date and the new one: the ledger holds per invoice
+        pass_at(app, at(f"2027-03-{day} 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "charged")] and charges(app) == 1
+    assert status(app, other) == "open" and outcomes(app, other) == []  # still excluded
+    with app.app_context():
+        assert db.session.execute(select(auto_pay_exclusions.c.invoice_id).where(
+            auto_pay_exclusions.c.rule_id == made)).scalars().all() == [other]
+
+
+def test_fewer_retries_stop_an_invoice_declined_that_often_and_more_resume_it(
+        app, partner, signed_in, customer_id, invoice_id):
+    card(app, customer_id, DECLINED)
+    made = rule(app, partner, max_retries=2)
+    pass_at(app, at("2027-03-15 09:00"))
+    pass_at(app, at("2027-03-16 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "declined"), (2, "declined")]
+    assert edit(signed_in, made, max_retries="0").status_code == 303
+    assert "Nothing is due for this rule now" in signed_in.get("/settings/auto-pay").text  # the preview agrees
+    for day in (17, 18):
+        pass_at(app, at(f"2027-03-{day} 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "declined"), (2, "declined")]  # out of retries: 2 tries > 0 + 1
+    edit(signed_in, made, max_retries="2")
+    pass_at(app, at("2027-03-19 09:00"))
+    pass_at(app, at("2027-03-20 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "declined"), (2, "declined"), (3, "declined")]
+
+
+def test_a_new_scope_charges_its_customers_and_never_a_charged_invoice_again(
+        app, partner, signed_in, customer_id, invoice_id):
+    other = make_customer(app, partner, users=(("Bo Chen", "bo@example.com"),), company="Other Co", ein="12-3456789")
+    theirs = issued_invoice(app, other, issue=date(2027, 2, 13), due=DUE)
+    card(app, customer_id)
+    card(app, other)
+    made = rule(app, partner, scope="customer", customer_id=customer_id)
+    pass_at(app, at("2027-03-15 09:00"))
+    assert (status(app, invoice_id), status(app, theirs)) == ("paid", "open")
+    assert edit(signed_in, made, scope="customer", customer_id=str(other)).status_code == 303
+    assert stored(app, made) == ("customer", other, 0, 2)
+    pass_at(app, at("2027-03-16 09:00"))
+    assert status(app, theirs) == "paid"
+    edit(signed_in, made, scope="all")
+    pass_at(app, at("2027-03-17 09:00"))
+    assert outcomes(app, invoice_id) == [(1, "charged")] and outcomes(app, theirs) == [(1, "charged")]
+    assert charges(app) == 2
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"scope": "customer"}, "Choose the customer"),
+    ({"scope": "tag", "tag_id": "999999"}, "Choose the tag"),
+    ({"offset_days": "121"}, "Enter a whole number of days from -60 to 120"),
+    ({"max_retries": "-1"}, "Enter a whole number of retries from 0 to 5"),
+])
+def test_a_bad_edit_is_refused_by_its_field_and_changes_nothing(app, partner, signed_in, values, message):
+    made = rule(app, partner, offset_days=-2)
+    response = edit(signed_in, made, **values)
+    assert response.status_code == 422 and message in response.text and "There is a problem" in response.text
+    assert stored(app, made) == ("all", None, -2, 2)
+
+
+def test_another_partners_rule_or_customer_is_refused(app, partner, signed_in, other_partner):
+    theirs = rule(app, other_partner)
+    assert signed_in.get(f"/settings/auto-pay/{theirs}/edit").status_code == 404
+    assert edit(signed_in, theirs, offset_days="5").status_code == 404
+    assert stored(app, theirs) == ("all", None, 0, 2)
+    their_customer = make_customer(app, other_partner, users=(("Cy Diaz", "cy@example.com"),))
+    ours = rule(app, partner)
+    response = edit(signed_in, ours, scope="customer", customer_id=str(their_customer))
+    assert response.status_code == 422 and "Choose the customer" in response.text
+    assert "Northwind Dental" not in response.text  # their customer's name is not shown either
+    assert add(signed_in, scope="customer", customer_id=str(their_customer)).status_code == 422
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("offset_days", "soon", "Enter a whole number of days from -60 to 120"),
+    ("max_retries", "9", "Enter a whole number of retries from 0 to 5"),
+])
+def test_a_rule_field_is_checked_on_blur(signed_in, name, value, message):
+    headers = {**PARTIAL, "X-CSRFToken": token(signed_in, "/settings/auto-pay")}
+    response = signed_in.post(f"/settings/auto-pay/check/{name}", data={"scope": "all", name: value},
+                              headers=headers)
+    assert response.status_code == 200 and message in response.text and f'id="row-{name}"' in response.text
+    fixed = signed_in.post(f"/settings/auto-pay/check/{name}", data={"scope": "all", name: "1"}, headers=headers)
+    assert "field-error" not in fixed.text
+    assert signed_in.post("/settings/auto-pay/check/scope", data={}, headers=headers).status_code == 404
+
+
+def test_without_javascript_a_typed_name_brings_back_its_customers_to_choose_from(
+        app, partner, signed_in, customer_id):
+    harbor = make_customer(app, partner, users=(("Bo Chen", "bo@example.com"),), company="Harbor Architects",
+                           ein="92-1234567")
+    response = add(signed_in, scope="customer", customer_id_q="harb")
+    assert response.status_code == 422 and "Choose the customer" in response.text
+    assert f'name="customer_id" value="{harbor}"> Harbor Architects' in response.text
+    assert "Northwind" not in response.text.split('id="customer_id-choices"')[1].split("</div>")[0]
+    assert add(signed_in, scope="customer", customer_id_q="harb", customer_id=str(harbor)).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(AutoPayRule.customer_id)) == harbor

@@ -387,17 +387,18 @@ def test_the_overdue_list_runs_longest_overdue_first_page_by_page(app, signed_in
     assert re.findall(r">(INV-[0-9]+)</a>", signed_in.get(after).text) == [made[5].number]
 
 
-def test_past_so_many_customers_the_customer_filter_is_set_from_a_customers_tab(app, signed_in, partner, customer_id,
-                                                                              monkeypatch):
-    import blueprints.invoices
-
+def test_the_customer_filter_is_picked_by_typing_the_start_of_a_name(app, signed_in, partner, customer_id,
+                                                                     other_partner):
     other = make_customer(app, partner, company="Harbor Architects", ein="92-1234567")
-    for each in (customer_id, other):
-        _invoice_id(_post_new(signed_in, each))
+    numbers = {each: _invoice_id(_post_new(signed_in, each)) for each in (customer_id, other)}
     listed = signed_in.get("/invoices").text
-    assert "Harbor Architects</option>" in listed and "open its Invoices tab" not in listed
-    monkeypatch.setattr(blueprints.invoices, "CUSTOMER_CHOICES", 1)
-    listed = signed_in.get("/invoices").text
-    assert "Harbor Architects</option>" not in listed and "open its Invoices tab" in listed
+    assert "Harbor Architects" not in listed.split('id="filter-customer"')[1].split("</form>")[0]  # no list of all
+    found = signed_in.get("/invoices?customer_q=harb").text  # without JavaScript: the typed name, submitted
+    assert f'name="customer" value="{other}"> Harbor Architects' in found and "1 customer matches “harb”" in found
+    assert 'name="customer" value="" checked> Any customer' in found
     chosen = signed_in.get(f"/invoices?customer={other}").text
-    assert f'<option value="{other}" selected>Harbor Architects</option>' in chosen
+    assert f'name="customer" value="{other}" checked> Harbor Architects' in chosen
+    assert f"/invoices/{numbers[other]}\"" in chosen and f"/invoices/{numbers[customer_id]}\"" not in chosen
+    theirs = make_customer(app, other_partner, company="Harbor Rival", ein="93-1234567")
+    refused = signed_in.get(f"/invoices?customer={theirs}&customer_q=harb").text
+    assert "Harbor Rival" not in refused and f"/invoices/{numbers[customer_id]}\"" in refused  # no filter

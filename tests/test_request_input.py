@@ -25,7 +25,7 @@ READ_ONLY = {
     "customer_page.tag_suggestions", "tags.index", "tags.log", "static", "favicon",
     "invoices.index", "invoices.show", "invoices.invoices", "settings.logo",
     "invoice_documents.pdf", "overview.index", "portal_invoices.index",
-    "automation_settings.reminders",
+    "automation_settings.reminders", "customer_picker.pick",
     "api_keys.page", "api.docs", "openapi.spec",
     "customer_page.payment_methods", "portal_payment_methods.index", "payments.show", "portal_payments.receipt",
     "webhooks.page", "webhooks.log", "imports.index", "imports.show", "imports.progress", "imports.invalid_rows",
@@ -38,6 +38,7 @@ FORM_PAGES = {
     "portal.set_password", "portal.reset", "portal.forgot_password", "auth.reset", "auth.forgot_password",
     "invoices.new", "invoices.edit", "settings.page",
     "automation_settings.schedule", "automation_settings.summary_settings", "automation_settings.auto_pay_settings",
+    "automation_settings.auto_pay_edit",
     "portal_payments.pay", "sandbox_processor.card", "sandbox_processor.bank",
 }
 # Bookkeeping on a GET (an invoice viewed, a payment processor's return): idempotent, never on HEAD.
