@@ -26,6 +26,9 @@ require_staff(bp)
 
 SUGGESTIONS = 10  # matches shown; more: "type more of the name"
 TYPED_MAX = 200
+# A choice reads "Harbor Vets, Northwind Dental LLC, Austin": the search finds legal names and cities too,
+# and two customers may share a company name.
+SHOWN = (Customer.id, Customer.company, Customer.legal_name, Customer.city)
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,11 @@ PICKERS = {
 
 @dataclass
 class Pick:
-    """What a picker shows: the customer chosen (id, company), what was typed and its matches."""
+    """What a picker shows: the customer chosen, what was typed and its matches (rows of SHOWN)."""
 
     kind: str
     picker: Picker
-    chosen: tuple[int, str] | None = None
+    chosen: object = None
     typed: str = ""
     matches: list = field(default_factory=list)
     more: bool = False
@@ -59,13 +62,11 @@ def read_pick(kind: str, partner_id: int, chosen_id: int | None, typed: str = ""
     nothing chosen) and the active customers whose words start with what was typed."""
     pick = Pick(kind, PICKERS[kind], typed=typed.strip()[:TYPED_MAX])
     if chosen_id is not None:
-        row = db.session.execute(customers(partner_id, Customer.id, Customer.company)
-                                 .where(Customer.id == chosen_id)).first()
-        pick.chosen = tuple(row) if row else None
+        pick.chosen = db.session.execute(customers(partner_id, *SHOWN).where(Customer.id == chosen_id)).first()
     if pick.typed:
-        active = customers(partner_id, Customer.id, Customer.company).where(Customer.archived_at.is_(None))
+        active = customers(partner_id, *SHOWN).where(Customer.archived_at.is_(None))
         found, pick.more = first_matches(active, partner_id, pick.typed, SUGGESTIONS)
-        pick.matches = [tuple(row) for row in found if not pick.chosen or row.id != pick.chosen[0]]
+        pick.matches = [row for row in found if not pick.chosen or row.id != pick.chosen.id]
     return pick
 
 

@@ -280,7 +280,7 @@ def index():
     else:
         currency = ""
     pick = pick_from("invoices", partner_id, request.args)  # the customer filter: the customer picker
-    customer_id = pick.chosen[0] if pick.chosen else None  # another partner's id: no filter, as nonsense
+    customer_id = pick.chosen.id if pick.chosen else None  # another partner's id: no filter, as nonsense
     if customer_id:
         query = query.where(Invoice.customer_id == customer_id)
     tags = partner_tags(partner_id)

@@ -11,13 +11,15 @@ def pick(client, q, kind="auto-pay", **more):
 
 
 def test_typing_the_start_of_a_name_suggests_the_partners_matching_customers(app, signed_in, partner, other_partner):
-    harbor = make_customer(app, partner, company="Harbor Architects", ein="92-1234567")
-    make_customer(app, partner, company="Northwind Dental")
+    harbor = make_customer(app, partner, company="Harbor Architects", legal_name="Harbor Architects LLP",
+                           ein="92-1234567", city="Boston")
+    north = make_customer(app, partner, company="Northwind Dental")
     make_customer(app, other_partner, company="Harbor Rival", ein="93-1234567")
     answer = pick(signed_in, "harb")
     assert answer.status_code == 200 and "<html" not in answer.text
-    assert f'name="customer_id" value="{harbor}"> Harbor Architects' in answer.text
-    assert "Harbor Rival" not in answer.text and "Northwind" not in answer.text
+    assert f'name="customer_id" value="{harbor}"> <span>Harbor Architects' in answer.text
+    assert "Harbor Architects LLP, Boston" in answer.text  # what tells two names apart
+    assert "Harbor Rival" not in answer.text and f'value="{north}"' not in answer.text
     assert 'data-announce="1 customer matches “harb”"' in answer.text
     assert "No customer’s name starts with “zzz”" in pick(signed_in, "zzz").text
 
@@ -28,7 +30,7 @@ def test_the_chosen_customer_stays_checked_and_another_partners_is_never_shown(
     north = make_customer(app, partner, company="Northwind Dental")
     theirs = make_customer(app, other_partner, company="Rival Co", ein="93-1234567")
     answer = pick(signed_in, "harb", customer_id=str(north)).text
-    assert f'value="{north}" checked> Northwind Dental' in answer and f'value="{harbor}"> Harbor' in answer
+    assert f'value="{north}" checked> <span>Northwind Dental' in answer and f'value="{harbor}"> <span>Harbor' in answer
     assert "1 more customer match “harb”" in answer
     refused = pick(signed_in, "", customer_id=str(theirs)).text
     assert "Rival" not in refused and "checked" not in refused

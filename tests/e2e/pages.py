@@ -194,6 +194,35 @@ def api_key_made(page, site: Site) -> None:
     press(page, f"{MAIN_FORM} button[type=submit]", "#new-key")
 
 
+def auto_pay_edit(page, site: Site) -> None:
+    """A rule's Edit page (a rule for every customer is added first when there is none)."""
+    page.goto("/settings/auto-pay")
+    if not page.locator("main a[href$='/edit']").count():
+        page.check("input[name=scope][value=all]")
+        press(page, f"{MAIN_FORM} button[type=submit]", "main a[href$='/edit']")
+    page.locator("main a[href$='/edit']").first.click()
+    expect(page.locator("h1")).to_have_text("Edit auto-pay rule")
+
+
+def auto_pay_edit_with_errors(page, site: Site) -> None:
+    auto_pay_edit(page, site)
+    page.fill("#offset_days", "soon")
+    press(page, f"{MAIN_FORM} button[type=submit]", ".error-summary")
+
+
+def auto_pay_name_sent(page, site: Site) -> None:
+    """The name typed and the form sent without a choice (as without JavaScript): its matches to choose from."""
+    page.goto("/settings/auto-pay")
+    page.check("input[name=scope][value=customer]")
+    page.fill("#customer_id", "harb")
+    press(page, f"{MAIN_FORM} button[type=submit]", ".error-summary")
+
+
+def auto_pay_check(page, site: Site) -> str:
+    page.goto("/settings/auto-pay")
+    return post_fragment(page, "/settings/auto-pay/check/offset_days", {**form_values(page), "offset_days": "soon"})
+
+
 def with_errors(path: str, button: str = f"{MAIN_FORM} button[type=submit]") -> Callable:
     """The page's main form sent with its text fields empty: the error summary and messages."""
 
@@ -377,6 +406,11 @@ PARTNER = [
     ("Invoice summaries with errors", with_errors("/settings/summaries")),
     ("Auto-pay", "/settings/auto-pay"),
     ("Auto-pay with errors", with_errors("/settings/auto-pay")),
+    ("Auto-pay, a customer's name sent without choosing", auto_pay_name_sent),
+    ("Auto-pay, edit a rule", auto_pay_edit),
+    ("Auto-pay, edit a rule with errors", auto_pay_edit_with_errors),
+    ("Invoices, a customer's name typed without JavaScript", "/invoices?customer_q=harb"),
+    ("Invoices, one customer's", "/invoices?customer={customer}"),
     ("Import", "/import"),
     ("Import with errors", import_without_a_file),
     ("Import, dry run report", import_report),
@@ -477,6 +511,10 @@ FRAGMENTS = [
     ("Customer, apply an empty tag", apply_missing_tag),
     ("Customer, archive confirmation", get_fragment("/customers/{customer}/archive")),
     ("Sandbox processor, card blur check", sandbox_card_check),
+    ("Auto-pay, blur check", auto_pay_check),
+    ("Customer picker, matches", get_fragment("/customers/pick?kind=auto-pay&customer_id_q=harb")),
+    ("Customer picker, a filter's matches",
+     get_fragment("/customers/pick?kind=invoices&customer_q=n&customer={customer}")),
 ]
 
 # (who, how they sign in, their pages, the fragments htmx fetches for them)
