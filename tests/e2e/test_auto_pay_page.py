@@ -1,5 +1,7 @@
 """/settings/auto-pay in Chromium: a rule added through the form shows what it would charge, a bad
-rule is refused by its field; axe-core finds nothing at a desktop's and a phone's width."""
+rule is refused by its field, a rule edited with its customer picked by typing; the Invoices
+filter's customer picked by typing and the keyboard; axe-core finds nothing at a desktop's and a
+phone's width."""
 
 import re
 
@@ -12,11 +14,16 @@ from e2e.conftest import DESKTOP, PHONE, new_page
 from e2e.test_dashboard import screenshot_dir
 
 
+def staff_page(browser, live_server, site, viewport):
+    context, page = new_page(browser, live_server, viewport=viewport)
+    pages.signing_in("/login", "staff_email", pages.PASSWORD, "**/overview")(page, site)
+    return context, page
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_adding_a_rule_and_a_refused_one(browser, live_server, site, tmp_path_factory, size, viewport):
     shots = screenshot_dir(tmp_path_factory)
-    context, page = new_page(browser, live_server, viewport=viewport)
-    pages.signing_in("/login", "staff_email", pages.PASSWORD, "**/overview")(page, site)
+    context, page = staff_page(browser, live_server, site, viewport)
     page.goto("/settings/auto-pay")
     assert "Off until you add a rule" in page.inner_text("main")
     page.check("input[name=scope][value=customer]")
@@ -39,8 +46,7 @@ def test_adding_a_rule_and_a_refused_one(browser, live_server, site, tmp_path_fa
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_editing_a_rule_picks_its_customer_by_typing(browser, live_server, site, tmp_path_factory, size, viewport):
     shots = screenshot_dir(tmp_path_factory)
-    context, page = new_page(browser, live_server, viewport=viewport)
-    pages.signing_in("/login", "staff_email", pages.PASSWORD, "**/overview")(page, site)
+    context, page = staff_page(browser, live_server, site, viewport)
     pages.auto_pay_edit(page, site)
     page.check("input[name=scope][value=customer]")
     page.locator("#customer_id").press_sequentially("northw", delay=30)
@@ -68,8 +74,7 @@ def test_editing_a_rule_picks_its_customer_by_typing(browser, live_server, site,
 @pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
 def test_the_invoices_filter_picks_a_customer_by_typing(browser, live_server, site, tmp_path_factory, size, viewport):
     shots = screenshot_dir(tmp_path_factory)
-    context, page = new_page(browser, live_server, viewport=viewport)
-    pages.signing_in("/login", "staff_email", pages.PASSWORD, "**/overview")(page, site)
+    context, page = staff_page(browser, live_server, site, viewport)
     page.goto("/invoices")
     page.locator("#filter-customer").press_sequentially("north", delay=30)
     choice = page.locator("#filter-customer-choices input[type=radio]").nth(1)  # the first match
