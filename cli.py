@@ -209,8 +209,9 @@ def _insert_demo_batch(batch: list[dict], partner_id: int, staff_id: int, tag_id
     ]
     db.session.execute(insert(CustomerUser.__table__), users)
     search.add_to_index([word for row in rows for word in search.word_rows(partner_id, id_of[row["company"]], row)])
-    tagged = [{"partner_id": partner_id, "customer_id": id_of[c["customer"]["company"]],
-               "tag_id": tag_ids[name]} for c in batch for name in c["tags"]]
+    tagged = [{"partner_id": partner_id, "customer_id": id_of[row["company"]], "tag_id": tag_ids[name],
+               "company_sort": row["company_sort"], "archived": False}
+              for c, row in zip(batch, rows, strict=True) for name in c["tags"]]
     if tagged:
         db.session.execute(insert(customer_tags), tagged)
 

@@ -62,8 +62,8 @@ def _add_tags(conn, partner_id: int) -> bool:
         # Spread by a hash of the id: "id % n" would follow the demo data's own cycles
         # (company names repeat every 500 customers) and bunch a tag in a few letters.
         conn.execute(text(
-            "INSERT INTO customer_tags (partner_id, customer_id, tag_id)"
-            " SELECT partner_id, id, :t FROM customers WHERE partner_id = :p"
+            "INSERT INTO customer_tags (partner_id, customer_id, tag_id, company_sort, archived)"
+            " SELECT partner_id, id, :t, company_sort, archived_at IS NOT NULL FROM customers WHERE partner_id = :p"
             " AND (id * 2654435761 + :t) % 4294967296 % :every = 0"),
             {"t": tag_id, "p": partner_id, "every": every})
     return True

@@ -5,6 +5,11 @@ them): the partner's tags (the filter, the chips, the bulk bar), the page's rows
 shown columns; the cursor is a subquery in it), the page's (customer, tag) pairs, and the
 count of matches capped at COUNT_UP_TO + 1 rows. An empty first page asks instead whether
 the partner has any customer at all.
+
+A search walks one typed word's rows of customer_words in the list's order, a tag filter one
+tag's rows of customer_tags (whose count reads that index alone), the plain list its own
+(partner_id, company_sort, id) index: each page costs the same however deep and however many
+customers match.
 """
 
 from dataclasses import dataclass
@@ -75,9 +80,10 @@ def _start(has_prev: bool) -> int | None:
     return start if start is not None and start > 1 else None
 
 
-def _count(query) -> int:
-    """How many customers the list holds, counting no further than COUNT_UP_TO + 1."""
-    capped = query.with_only_columns(Customer.id).order_by(None).limit(COUNT_UP_TO + 1).subquery()
+def _count(matches) -> int:
+    """How many customers the list holds (matches: a select of their ids), counting no further
+    than COUNT_UP_TO + 1."""
+    capped = matches.order_by(None).limit(COUNT_UP_TO + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(capped))
 
 
@@ -124,15 +130,17 @@ def index():
     partner_id = current_partner_id()
     q = request.args.get("q", "").strip()[:200]
     tags = partner_tags(partner_id)
-    query = customers(partner_id).with_only_columns(*SHOWN)
-    key = LIST_KEY
-    if q:
-        query, search_key = matching(query, partner_id, q)  # services.search: the word index
-        key = search_key or key
     archived = request.args.get("archived") == "1"  # archived customers only
-    query = query.where(Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
+    query = customers(partner_id).with_only_columns(*SHOWN).where(
+        Customer.archived_at.is_not(None) if archived else Customer.archived_at.is_(None))
     tag_filter = TagFilter(tags, request.args.getlist("tag"), request.args.get("match", ""))
-    query = tag_filter.apply(query)
+    if q:
+        query, key, matches = matching(query, partner_id, q, archived)  # services.search: the word index
+        key = key or LIST_KEY  # (q has no word: nothing matches)
+        probes = tag_filter.carried_by(partner_id, archived, key)  # each match's tags
+        query, matches = query.where(*probes), matches.where(*probes)
+    else:
+        query, key, matches = tag_filter.walk(query, partner_id, archived, LIST_KEY)  # the tag's own index
 
     after, before = _cursor(partner_id, "after"), _cursor(partner_id, "before")
     page = keyset_page(query, key, size=PAGE_SIZE, after=after, before=before)
@@ -141,7 +149,7 @@ def index():
         page = keyset_page(query, key, size=PAGE_SIZE)
     filtered = bool(q) or bool(tag_filter)
     if page.rows:
-        total = _count(query)
+        total = _count(matches)
         has_any = True
     else:
         total = 0

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -66,16 +67,25 @@ class Tag(db.Model):
 
 # Which customer carries which tag. The partner's id is part of both foreign
 # keys, so the database itself refuses a tag on another partner's customer.
+# Each row also carries the customer's place in All Customers (its sort key, archived or
+# not), so that the tag filter walks one tag's rows in the list's own order and counts them
+# from the index alone, as a search walks one word's rows of customer_words. services.tags
+# copies them when it tags a customer and follows the customer's rename, archive and restore
+# (follow_customer), in the same transaction, never by triggers.
 customer_tags = Table(
     "customer_tags",
     db.metadata,
     Column("partner_id", Integer, nullable=False),
     Column("customer_id", Integer, primary_key=True),
     Column("tag_id", Integer, primary_key=True),
+    Column("company_sort", String(200), nullable=False),
+    Column("archived", Boolean, nullable=False),
     ForeignKeyConstraint(
         ["partner_id", "customer_id"], ["customers.partner_id", "customers.id"], ondelete="CASCADE"
     ),
     ForeignKeyConstraint(["partner_id", "tag_id"], ["tags.partner_id", "tags.id"], ondelete="CASCADE"),
     # The primary key serves "this customer's tags"; this one serves "customers with this tag".
     Index("ix_customer_tags_tag_customer", "tag_id", "customer_id"),
+    # The tag filter of All Customers (or of its archived view), in the list's order.
+    Index("ix_customer_tags_list", "partner_id", "tag_id", "archived", "company_sort", "customer_id"),
 )

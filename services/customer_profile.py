@@ -10,6 +10,7 @@ from services.errors import Conflict
 from services.events import emit
 from services.history import changes_between, record
 from services.search import index_customer, indexed_values
+from services.tags import follow_customer
 
 
 class StaleProfile(Conflict):
@@ -89,6 +90,7 @@ def _set_archived(customer: Customer, archived: bool, action: str, staff_id: int
     ).rowcount
     db.session.expire(customer, ["archived_at"])
     if changed:
+        follow_customer(customer.partner_id, customer.id, archived=archived)
         record(partner_id=customer.partner_id, staff_id=staff_id, action=action, customer_id=customer.id)
         emit(customer.partner_id, "customer.updated", customer)
     return bool(changed)

@@ -4,7 +4,7 @@ Every query here is scoped by partner_id, and customer_tags carries the partner
 in both of its foreign keys: a forged id cannot reach across partners.
 """
 
-from sqlalchemy import delete, false, func, insert, select
+from sqlalchemy import Select, and_, delete, exists, false, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -13,7 +13,7 @@ from models import Customer, Tag, customer_tags
 from models.tag import COLORS
 from services.errors import Conflict, DomainError, raised_for
 from services.history import changes_between, record
-from tenancy import scoped
+from tenancy import customers, scoped
 
 SUGGESTIONS = 8
 
@@ -149,17 +149,24 @@ def delete_tag(tag: Tag, *, staff_id: int) -> int:
 
 # -- tags on customers (one entry in each customer's history) --------------------
 
-def _insert_ignoring_existing(table, rows: list[dict], returned):
+def _insert_ignoring_existing(table, rows: list[dict] | Select, returned):
     """INSERT ... ON CONFLICT DO NOTHING RETURNING `returned`: only the new rows come back,
-    so two requests making the same row at once make it once, not an error."""
+    so two requests making the same row at once make it once, not an error. rows: values,
+    or a select of the table's columns in order."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing()
+        statement = postgresql.insert(table)
     elif dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing()
+        statement = sqlite.insert(table)
     else:  # pragma: no cover - the two databases we run on
         statement = insert(table)
-    return db.session.scalars(statement.values(rows).returning(returned)).all()
+    if isinstance(rows, Select):
+        statement = statement.from_select(list(table.c.keys()), rows)
+    else:
+        statement = statement.values(rows)
+    if dialect in ("postgresql", "sqlite"):
+        statement = statement.on_conflict_do_nothing()
+    return db.session.scalars(statement.returning(returned)).all()
 
 
 def _record_on_customers(tag: Tag, customer_ids, action: str, staff_id: int) -> None:
@@ -173,7 +180,12 @@ def add_tag_to_customers(tag: Tag, customer_ids: list[int], *, staff_id: int) ->
     if not customer_ids:
         return 0
     _lock(tag, shared=True)
-    rows = [{"partner_id": tag.partner_id, "customer_id": cid, "tag_id": tag.id} for cid in customer_ids]
+    # Each row copies its customer's place in the list, read under a share lock: a rename or
+    # an archive of the customer at the same moment either waits for this insert and then
+    # follows it (follow_customer), or is waited for and copied as it ends.
+    rows = (customers(tag.partner_id, Customer.partner_id, Customer.id, literal(tag.id), Customer.company_sort,
+                      Customer.archived_at.is_not(None))
+            .where(Customer.id.in_(customer_ids)).with_for_update(read=True))
     added = _insert_ignoring_existing(customer_tags, rows, customer_tags.c.customer_id)
     _record_on_customers(tag, added, "tag.added", staff_id)
     return len(added)
@@ -194,6 +206,14 @@ def remove_tag_from_customers(tag: Tag, customer_ids: list[int], *, staff_id: in
     ).all()
     _record_on_customers(tag, removed, "tag.removed", staff_id)
     return len(removed)
+
+
+def follow_customer(partner_id: int, customer_id: int, **place) -> None:
+    """The customer's tag rows take its new place in the list (company_sort=, archived=), in the
+    transaction that moved it: services.search.index_customer after a rename,
+    services.customer_profile after an archive or a restore."""
+    db.session.execute(update(customer_tags).where(
+        customer_tags.c.partner_id == partner_id, customer_tags.c.customer_id == customer_id).values(**place))
 
 
 def apply_by_name(customer: Customer, name: str, *, staff_id: int) -> tuple[Tag, bool, int]:
@@ -220,8 +240,11 @@ MAX_FILTER_TAGS = 20
 class TagFilter:
     """?tag=NAME (repeatable) with match=any (the default) or match=all.
 
-    Each tag is an IN subquery over customer_tags' (tag_id, customer_id) index, so the
-    list keeps walking its own (partner_id, company_sort, id) index page by page.
+    All Customers walks one tag's rows of customer_tags in the list's order (walk): a page
+    costs the same whether the tag is on 20 customers or on 20,000. A search's matches, or
+    several tags with match=any, are walked by their own index and probe the tags' rows for
+    each customer (carried_by). The invoices take each tag as an IN subquery over
+    customer_tags' (tag_id, customer_id) index (apply).
     A name the partner has no tag of matches no customer. The names are looked up among the
     partner's tags (partner_tags(), which the list loads anyway), not in a query of their own.
     """
@@ -260,9 +283,47 @@ class TagFilter:
             return query.where(_tagged_with([tag.id for tag in self.tags], customer_id))
         return query.where(*(_tagged_with([tag.id], customer_id) for tag in self.tags))
 
+    def carried_by(self, partner_id: int, archived: bool, key: tuple) -> list:
+        """Conditions that the customer a list's row stands for carries the tags asked for.
+        key: that row's (company_sort, customer_id) columns, the customer's own or an index
+        row's; each condition probes ix_customer_tags_list by its whole key."""
+        if not self.names:
+            return []
+        if not self.tags or (self.match == "all" and self.unknown):
+            return [false()]
+        groups = [[tag.id for tag in self.tags]] if self.match == "any" else [[tag.id] for tag in self.tags]
+        return [_carries(partner_id, archived, tag_ids, key) for tag_ids in groups]
+
+    def walk(self, query: Select, partner_id: int, archived: bool, list_key: tuple) -> tuple[Select, tuple, Select]:
+        """All Customers (query: a select of the partner's customers, archived or not as
+        `archived` says, paged by list_key) narrowed to the tags asked for: (the query, the key
+        that pages it, a select of the matches' ids for the count). When one tag decides (one
+        tag, or match=all) the query walks that tag's rows of ix_customer_tags_list, whose
+        (company_sort, customer_id) equal the customer's own, every other tag is a probe for
+        the same customer, and the count reads customer_tags alone. Several tags with match=any
+        are no one index's order: the list walks its own and probes each customer."""
+        if not self.tags or (self.match == "any" and len(self.tags) > 1) or (self.match == "all" and self.unknown):
+            query = query.where(*self.carried_by(partner_id, archived, list_key))
+            return query, list_key, query.with_only_columns(Customer.id)
+        walked = customer_tags.alias("tagged")
+        key = (walked.c.company_sort, walked.c.customer_id)
+        mine = (walked.c.partner_id == partner_id, walked.c.tag_id == self.tags[0].id, walked.c.archived == archived)
+        probes = [_carries(partner_id, archived, [tag.id], key) for tag in self.tags[1:]]
+        query = query.join(walked, and_(*mine, walked.c.customer_id == Customer.id)).where(*probes)
+        return query, key, select(walked.c.customer_id).where(*mine, *probes)
+
     def params(self) -> dict:
         """The filter as url_for arguments, for links that keep it."""
         return {"tag": self.names or None, "match": "all" if self.names and self.match == "all" else None}
+
+
+def _carries(partner_id: int, archived: bool, tag_ids: list[int], key: tuple):
+    """The customer of key (company_sort, customer_id) carries one of these tags."""
+    company_sort, customer_id = key
+    tagged = customer_tags.alias()
+    return exists().where(tagged.c.partner_id == partner_id, tagged.c.tag_id.in_(tag_ids),
+                          tagged.c.archived == archived, tagged.c.company_sort == company_sort,
+                          tagged.c.customer_id == customer_id)
 
 
 def _tagged_with(tag_ids: list[int], customer_id):

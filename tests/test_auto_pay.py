@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 from automation_helpers import at, issued_invoice, pass_at
-from customer_helpers import PARTIAL, make_customer, token
+from customer_helpers import PARTIAL, make_customer, make_tag, tag_customers, token
 from payment_helpers import card
 from sqlalchemy import func, insert, select
 
 from extensions import db
-from models import AutoPayCharge, AutoPayRule, Invoice, OutboxEmail, Partner, Tag, auto_pay_exclusions, customer_tags
-from models.tag import COLORS
+from models import AutoPayCharge, AutoPayRule, Invoice, OutboxEmail, Partner, auto_pay_exclusions
 from payments.sandbox import SandboxCharge
 from services.invoices import partner_today
 from unit_of_work import unit_of_work
@@ -124,13 +123,8 @@ def test_a_tag_rule_charges_only_the_tagged_customers(app, partner, customer_id,
     theirs = issued_invoice(app, other, issue=date(2027, 2, 13), due=DUE)
     card(app, customer_id)
     card(app, other)
-    with app.app_context(), unit_of_work():
-        tag = Tag(partner_id=partner.partner_id, name="Auto", color=COLORS[0])
-        db.session.add(tag)
-        db.session.flush()
-        db.session.execute(insert(customer_tags).values(partner_id=partner.partner_id, customer_id=customer_id,
-                                                        tag_id=tag.id))
-        tag_id = tag.id
+    tag_id = make_tag(app, partner, "Auto")
+    tag_customers(app, partner, tag_id, [customer_id])
     rule(app, partner, scope="tag", tag_id=tag_id)
     pass_at(app, at("2027-03-15 09:00"))
     assert (status(app, invoice_id), status(app, theirs)) == ("paid", "open")

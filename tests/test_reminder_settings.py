@@ -4,13 +4,12 @@ from datetime import date, timedelta
 
 import pytest
 from automation_helpers import issued_invoice, ledger, pass_at
-from customer_helpers import make_customer, make_tag, token
+from customer_helpers import make_customer, make_tag, tag_customers, token
 from sqlalchemy import select
 
 from extensions import db
-from models import ReminderStep, customer_tags
+from models import ReminderStep
 from services import reminders
-from unit_of_work import unit_of_work
 
 
 def form_data(client, **changes) -> dict:
@@ -73,8 +72,7 @@ def test_a_tag_turned_off_and_a_customer_turned_off_get_no_reminders(app, signed
     switched = make_customer(app, partner, users=(("Di", "di@example.com"),), company="Switched Co", ein="12-3456782")
     reminded = make_customer(app, partner, users=(("Ed", "ed@example.com"),), company="Reminded Co", ein="12-3456783")
     tag = make_tag(app, partner, "No reminders")
-    with app.app_context(), unit_of_work():
-        db.session.execute(customer_tags.insert().values(partner_id=partner.partner_id, customer_id=tagged, tag_id=tag))
+    tag_customers(app, partner, tag, [tagged])
     assert signed_in.post("/settings/reminders", data=form_data(signed_in, off_tags=str(tag))).status_code == 303
     tab = signed_in.get(f"/customers/{switched}/reminders")
     assert signed_in.post(f"/customers/{switched}/reminders/switch",

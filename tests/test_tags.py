@@ -14,13 +14,14 @@ from customer_helpers import (
     tag_customers,
     tag_names_on,
 )
-from sqlalchemy import event, insert
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Customer, Tag, customer_tags
 from models.tag import COLORS
 from services import customer_profile
+from services import customers as customer_service
 from unit_of_work import unit_of_work
 
 CSS = Path(__file__).parent.parent / "static" / "css" / "app.css"
@@ -211,7 +212,8 @@ def test_the_database_refuses_a_tag_on_another_partners_customer(app, partner, o
     theirs = make_customer(app, other_partner)
     mine = make_tag(app, partner, "Mine")
     with app.app_context(), pytest.raises(IntegrityError):
-        db.session.execute(insert(customer_tags).values(partner_id=partner.partner_id, customer_id=theirs, tag_id=mine))
+        db.session.execute(insert(customer_tags).values(partner_id=partner.partner_id, customer_id=theirs, tag_id=mine,
+                                                        company_sort="theirs", archived=False))
         db.session.commit()
 
 
@@ -327,6 +329,74 @@ def test_archived_customers_show_only_when_asked(app, signed_in, partner, tagged
 
 def test_an_empty_archive_says_so(signed_in, tagged):
     assert "No archived customers" in signed_in.get("/customers?archived=1").text
+
+
+def tag_rows_follow_their_customers(app, partner_id) -> bool:
+    """Every customer_tags row of the partner carries its customer's sort key and archived state
+    (the tag filter's index, ix_customer_tags_list)."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(customer_tags.c.company_sort, customer_tags.c.archived, Customer.company_sort, Customer.archived_at)
+            .join(Customer, Customer.id == customer_tags.c.customer_id).where(customer_tags.c.partner_id == partner_id)
+        ).all()
+    return bool(rows) and all(sort == own and archived == (archived_at is not None)
+                              for sort, archived, own, archived_at in rows)
+
+
+def test_the_tag_filter_follows_every_write_that_moves_a_customer(app, signed_in, partner, tagged):
+    pid = partner.partner_id
+    assert bulk(signed_in, tagged["vip"], [tagged["Gamma"]]).status_code == 303
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Alpha", "Beta", "Gamma"]
+    # Renamed on its profile, by the API or an import (services.customers.update_customer): its
+    # place in the filtered list moves with it.
+    with app.app_context(), unit_of_work():
+        customer_service.update_customer(db.session.get(Customer, tagged["Alpha"]), {"company": "Zulu"},
+                                         staff_id=partner.id)
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Beta", "Gamma", "Zulu"]
+    assert companies(signed_in.get("/customers?tag=VIP&tag=Net+30&match=all").text) == ["Gamma", "Zulu"]
+    assert companies(signed_in.get("/customers?tag=Net+30&q=zul").text) == ["Zulu"]
+    # Archived and restored on the customer's page.
+    assert post(signed_in, f"/customers/{tagged['Beta']}/archive", page=f"/customers/{tagged['Beta']}").status_code \
+        == 303
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Gamma", "Zulu"]
+    assert companies(signed_in.get("/customers?archived=1&tag=VIP").text) == ["Beta"]
+    assert companies(signed_in.get("/customers?archived=1&tag=VIP&q=bet").text) == ["Beta"]
+    assert tag_rows_follow_their_customers(app, pid)
+    assert post(signed_in, f"/customers/{tagged['Beta']}/restore", page=f"/customers/{tagged['Beta']}").status_code \
+        == 303
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Beta", "Gamma", "Zulu"]
+    assert companies(signed_in.get("/customers?archived=1&tag=VIP").text) == []
+    # Tagged by typing on the customer's page, then taken off in bulk, then the tag deleted.
+    assert post(signed_in, f"/customers/{tagged['Delta']}/tags", {"tag-name": "vip"},
+                page=f"/customers/{tagged['Delta']}").status_code == 303
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Beta", "Delta", "Gamma", "Zulu"]
+    assert tag_rows_follow_their_customers(app, pid)
+    assert bulk(signed_in, tagged["vip"], [tagged["Beta"], tagged["Gamma"]], action="remove").status_code == 303
+    assert companies(signed_in.get("/customers?tag=VIP").text) == ["Delta", "Zulu"]
+    assert post(signed_in, f"/tags/{tagged['vip']}/delete", page="/tags").status_code == 303
+    assert "VIP (no such tag)" in signed_in.get("/customers?tag=VIP").text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(customer_tags)
+                                 .where(customer_tags.c.tag_id == tagged["vip"])) == 0
+    assert tag_rows_follow_their_customers(app, pid)
+
+
+def test_a_tag_filter_pages_in_the_lists_order_and_counts_its_own_customers(app, signed_in, partner):
+    tag, other = make_tag(app, partner, "Bulk"), make_tag(app, partner, "Other")
+    ids = [make_customer(app, partner, company=f"Co {i:02d}", ein=None) for i in range(30)]
+    untagged = make_customer(app, partner, company="Co 05b", ein=None)  # between two tagged ones
+    tag_customers(app, partner, tag, ids)
+    tag_customers(app, partner, other, ids[::2] + [untagged])
+    first = signed_in.get("/customers?tag=Bulk").text
+    assert "30 customers" in first and companies(first) == [f"Co {i:02d}" for i in range(25)]
+    second = signed_in.get(re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")).text
+    assert companies(second) == [f"Co {i:02d}" for i in range(25, 30)] and "Showing 26–30" in second
+    back = signed_in.get(re.search(r'rel="prev" href="([^"]+)"', second).group(1).replace("&amp;", "&")).text
+    assert companies(back) == companies(first)
+    both = signed_in.get("/customers?tag=Bulk&tag=Other&match=all").text
+    assert "15 customers" in both and companies(both) == [f"Co {i:02d}" for i in range(0, 30, 2)]
+    either = signed_in.get("/customers?tag=Bulk&tag=Other").text
+    assert "31 customers" in either and companies(either)[5:7] == ["Co 05", "Co 05b"]
 
 
 # -- bulk tagging ---------------------------------------------------------------------------
