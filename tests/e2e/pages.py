@@ -316,7 +316,7 @@ def portal_pay(page, site: Site) -> None:
 
 def portal_pay_with_errors(page, site: Site) -> None:
     portal_pay(page, site)
-    press(page, "button[value=pay]", ".error-summary")
+    press(page, "button.button-primary[value=pay]", ".error-summary")  # not the hidden default button
 
 
 def portal_invoices(page, site: Site) -> None:
