@@ -112,6 +112,15 @@ def install_template_helpers(app: Flask) -> None:
         so browsers may keep each version for a year."""
         return url_for("static", filename=filename, v=fingerprint(filename))
 
+    @app.context_processor
+    def staff_locale() -> dict:
+        # The signed-in staff's partner's locale in every page's context, read once per render:
+        # template_locale then finds it there, instead of asking the login for it at each date
+        # of a list. A view's own `locale` still wins (Flask lets the view's values override).
+        if getattr(current_user, "kind", None) == "staff":
+            return {"locale": current_user.partner.locale}
+        return {}
+
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals.update(
         static_url=static_url,
