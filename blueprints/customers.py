@@ -17,11 +17,11 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from blueprints.guards import require_staff
 from extensions import db
-from models import Customer, Tag, customer_tags
+from models import Customer, customer_tags
 from request_input import int_value
 from services.paging import keyset_page
 from services.search import matching
@@ -53,7 +53,7 @@ class ListRow:
     user_count: int
     created_at: datetime
     url: str
-    tags: list[Tag]
+    tags: list[Row]  # services.tags.partner_tags rows
 
 
 def _id_param(name: str) -> int | None:
@@ -87,7 +87,7 @@ def _count(matches) -> int:
     return db.session.scalar(select(func.count()).select_from(capped))
 
 
-def _rows(partner_id: int, found: list, tags: list[Tag]) -> list[ListRow]:
+def _rows(partner_id: int, found: list, tags: list[Row]) -> list[ListRow]:
     """The page's rows with their tags: one query for the (customer, tag) pairs; names and
     colors from the partner's tags, links from one pattern."""
     tags_of = {row.id: [] for row in found}

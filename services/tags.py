@@ -4,7 +4,9 @@ Every query here is scoped by partner_id, and customer_tags carries the partner
 in both of its foreign keys: a forged id cannot reach across partners.
 """
 
-from sqlalchemy import Select, and_, delete, exists, false, func, insert, literal, select, update
+from functools import cache
+
+from sqlalchemy import Row, Select, and_, bindparam, delete, exists, false, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -36,8 +38,19 @@ class TagGone(Conflict):
 
 # -- reading -----------------------------------------------------------------
 
-def partner_tags(partner_id: int) -> list[Tag]:
-    return list(db.session.scalars(scoped(Tag, partner_id).order_by(Tag.name_key)))
+TAG_SHOWN = (Tag.id, Tag.name, Tag.name_key, Tag.color, Tag.description)
+
+
+@cache
+def _partner_tags_statement() -> Select:
+    """Built once per process (the partner is a parameter), so SQLAlchemy reuses its compiled form."""
+    return scoped(Tag, bindparam("partner_id"), *TAG_SHOWN).order_by(Tag.name_key)
+
+
+def partner_tags(partner_id: int) -> list[Row]:
+    """The partner's tags by name, as rows of TAG_SHOWN: every list page reads them (the filter,
+    the chips, the bulk bar), and rows cost a third of what the ORM's Tag objects do."""
+    return db.session.execute(_partner_tags_statement(), {"partner_id": partner_id}).all()
 
 
 def find_tag(partner_id: int, tag_id: int) -> Tag | None:
@@ -249,7 +262,7 @@ class TagFilter:
     partner's tags (partner_tags(), which the list loads anyway), not in a query of their own.
     """
 
-    def __init__(self, known: list[Tag], names: list[str], match: str):
+    def __init__(self, known: list[Row], names: list[str], match: str):
         seen, self.names = set(), []
         for name in names:
             name = name.strip()[:200]
@@ -264,7 +277,7 @@ class TagFilter:
         self.unknown = [name for name in self.names if tag_key(name) not in found]
 
     @property
-    def shown(self) -> list[tuple[str, Tag | None]]:
+    def shown(self) -> list[tuple[str, Row | None]]:
         """Each name asked for, with the partner's tag of that name (None: no such tag)."""
         by_key = {tag.name_key: tag for tag in self.tags}
         return [(name, by_key.get(tag_key(name))) for name in self.names]
