@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_login import current_user
 from jinja2 import pass_context
 
@@ -107,10 +107,15 @@ def install_template_helpers(app: Flask) -> None:
     def fingerprint(filename: str) -> str:
         return hashlib.sha256((static_root / filename).read_bytes()).hexdigest()[:12]
 
+    @lru_cache(maxsize=256)
+    def built_static_url(script_root: str | None, filename: str) -> str:
+        return url_for("static", filename=filename, v=fingerprint(filename))
+
     def static_url(filename: str) -> str:
         """Fingerprinted static URLs: the query changes whenever the file does,
-        so browsers may keep each version for a year."""
-        return url_for("static", filename=filename, v=fingerprint(filename))
+        so browsers may keep each version for a year. Built once per file (and per
+        mount point, or none outside a request): every page links five."""
+        return built_static_url(request.script_root if has_request_context() else None, filename)
 
     @app.context_processor
     def staff_locale() -> dict:
