@@ -33,7 +33,15 @@ from services.errors import DomainError
 from services.paging import keyset_page
 from services.tags import TagFilter, partner_tags
 from templating import format_day
-from tenancy import current_partner, current_partner_id, get_customer_or_404, get_or_404, scoped
+from tenancy import (
+    current_partner,
+    current_partner_id,
+    current_partner_locale,
+    current_partner_time_zone,
+    get_customer_or_404,
+    get_or_404,
+    scoped,
+)
 from unit_of_work import unit_of_work
 
 bp = Blueprint("invoices", __name__)
@@ -53,7 +61,7 @@ def _partner() -> Partner:
 
 
 def _today() -> date:
-    return service.partner_today(_partner())
+    return service.today_in(current_partner_time_zone())
 
 
 def _get_invoice(invoice_id: int) -> Invoice:
@@ -61,7 +69,7 @@ def _get_invoice(invoice_id: int) -> Invoice:
 
 
 def _money(cents: int, currency: str) -> str:
-    return money.format_money(cents, currency, _partner().locale)
+    return money.format_money(cents, currency, current_partner_locale())
 
 
 # -- the form ------------------------------------------------------------------------------
@@ -286,7 +294,7 @@ def url_by_id(endpoint: str, name: str) -> Callable[[int], str]:
 
 
 def _list_rows(rows, today: date) -> list[ListedInvoice]:
-    locale, show_url = _partner().locale, url_by_id("invoices.show", "invoice_id")
+    locale, show_url = current_partner_locale(), url_by_id("invoices.show", "invoice_id")
     # The status badge as every page shows it (the macro), rendered once per status the page shows.
     badge = cache(get_template_attribute("invoices/_status.html", "status_badge"))
     return [ListedInvoice(row.id, show_url(row.id), row.number, row.company, format_day(row.issue_date, locale),

@@ -14,8 +14,8 @@ import money
 from blueprints.guards import require_staff
 from blueprints.invoices import url_by_id
 from services.aging import BUCKETS, Aging, Bucket, aging
-from services.invoices import partner_today
-from tenancy import current_partner
+from services.invoices import today_in
+from tenancy import current_partner_id, current_partner_locale, current_partner_time_zone
 
 bp = Blueprint("overview", __name__)
 require_staff(bp)
@@ -103,15 +103,14 @@ def customer_lines(report: Aging, today: date, locale: str, base: str) -> list[C
 
 @bp.get("/overview")
 def index():
-    partner = current_partner()
-    today = partner_today(partner)
-    report = aging(partner.id, today)
+    partner_id, locale, today = current_partner_id(), current_partner_locale(), today_in(current_partner_time_zone())
+    report = aging(partner_id, today)
     base = url_for("invoices.index")
     return render_template(
-        "overview/index.html", report=report, customer_lines=customer_lines(report, today, partner.locale, base),
-        buckets=BUCKETS, today=today, locale=partner.locale,
+        "overview/index.html", report=report, customer_lines=customer_lines(report, today, locale, base),
+        buckets=BUCKETS, today=today, locale=locale,
         invoices_url=partial(invoices_url, base=base),
-        chart={row.currency: chart_bars(row.amounts, row.currency, partner.locale, today, base)
+        chart={row.currency: chart_bars(row.amounts, row.currency, locale, today, base)
                for row in report.currencies},
         chart_size=(CHART_WIDTH, CHART_HEIGHT), plot_bottom=PLOT_BOTTOM,
     )

@@ -91,7 +91,12 @@ class DraftValues:
 def partner_today(partner: Partner, now: datetime | None = None) -> date:
     """Today on the partner's calendar (its time zone): "today" and "overdue" are the partner's.
     now: an aware moment (default: this one)."""
-    return (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(partner.time_zone)).date()
+    return today_in(partner.time_zone, now)
+
+
+def today_in(time_zone: str, now: datetime | None = None) -> date:
+    """partner_today, given only the partner's time zone (tenancy.current_partner_time_zone)."""
+    return (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(time_zone)).date()
 
 
 def customer_currency(customer: Customer) -> str:
