@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from extensions import db
 from models import Customer, Partner
@@ -37,6 +37,9 @@ def current_partner_locale() -> str:
     return current_user.partner.locale
 
 
+_TIME_ZONE = select(Partner.time_zone).where(Partner.id == bindparam("partner_id"))
+
+
 def current_partner_time_zone() -> str:
     """The signed-in staff login's partner's time zone (its "today"): the one column alone, for
     the lists and the Overview, which need no more of the partner (loading the row costs them
@@ -45,7 +48,7 @@ def current_partner_time_zone() -> str:
         return g.current_partner.time_zone
     if "partner_time_zone" not in g:
         g.partner_time_zone = db.session.connection().execute(
-            select(Partner.time_zone).where(Partner.id == current_partner_id())).scalar_one()
+            _TIME_ZONE, {"partner_id": current_partner_id()}).scalar_one()
     return g.partner_time_zone
 
 

@@ -45,17 +45,26 @@ def _list_query(today: date, status: str, bucket: Bucket | None, customer_id: in
     return urlencode(params)
 
 
-@dataclass(frozen=True)
+def _svg(value: float) -> str:
+    """A coordinate as the chart draws it: one decimal (an SVG user unit is a fraction of a pixel)."""
+    return f"{value:.1f}"
+
+
+@dataclass(frozen=True, slots=True)
 class Bar:
     label: str
     axis: str
     amount: str  # exact, for its accessible name
     short: str  # "$5.9K", drawn above the bar
     url: str
-    x: float
-    y: float
-    width: float
-    height: float
+    # The bar's rectangle and its texts' positions, formatted for the SVG (_svg) here rather
+    # than by a filter per attribute in the template.
+    x: str
+    y: str
+    width: str
+    height: str
+    middle: str  # x of the bar's centre: its texts are centred on it
+    value_y: str  # baseline of the amount drawn above the bar
 
 
 def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date, base: str | None = None) -> list[Bar]:
@@ -66,11 +75,12 @@ def chart_bars(amounts: dict[str, int], currency: str, locale: str, today: date,
     for position, bucket in enumerate(BUCKETS):
         cents = amounts[bucket.key]
         height = (PLOT_BOTTOM - PLOT_TOP) * cents / largest
+        x, y, width = position * slot + slot * 0.2, PLOT_BOTTOM - height, slot * 0.6
         bars.append(Bar(bucket.label, bucket.axis, money.format_money(cents, currency, locale),
                         money.format_money_short(cents, currency, locale),
                         invoices_url(today, bucket=bucket, currency=currency, base=base),
-                        x=position * slot + slot * 0.2, y=PLOT_BOTTOM - height, width=slot * 0.6,
-                        height=max(height, 1)))
+                        x=_svg(x), y=_svg(y), width=_svg(width), height=_svg(max(height, 1)),
+                        middle=_svg(x + width / 2), value_y=_svg(y - 7)))
     return bars
 
 
