@@ -13,6 +13,7 @@ from blueprints.blur import CheckUrls, answer_check
 from blueprints.guards import require_staff
 from blueprints.rows import row_action
 from forms import show_error
+from forms.checks import form_for_check
 from forms.customer import MAX_USERS, CustomerUsersForm, NewCustomerDetailsForm
 from forms.rows import posted_rows
 from request_input import int_value
@@ -117,7 +118,9 @@ def check_detail(name: str):
     """The blur check of one step-1 field. Reads the session, never writes it."""
     if name not in NewCustomerDetailsForm.FIELDS:
         abort(404)
-    return answer_check(_details_form, name, DETAILS_CHECK, "_customer_fields.html")
+    form_class = form_for_check(NewCustomerDetailsForm, name)  # the fields this check reads and draws
+    return answer_check(lambda **kwargs: form_class(partner_id=current_user.partner_id, **kwargs), name,
+                        DETAILS_CHECK, "_customer_fields.html")
 
 
 # -- step 2 ------------------------------------------------------------------

@@ -14,6 +14,7 @@ A flat field is judged with the fields it depends on; a field in a row list
 """
 
 import re
+from functools import cache
 
 from wtforms import FieldList, FormField
 
@@ -26,6 +27,22 @@ def dependents(form, name: str) -> tuple[str, ...]:
     """The fields of `form` whose rules read `name` (the inverse of form.DEPENDS)."""
     depends = getattr(form, "DEPENDS", {})
     return tuple(other for other, needs in depends.items() if name in needs)
+
+
+@cache
+def form_for_check(form_class, name: str):
+    """form_class with only the fields a blur check of its flat field `name` judges and
+    redraws: the field, its dependents, and the fields their rules read (DEPENDS). Building
+    a form binds and fills every field it has; a check of Company needs one of step 1's
+    nine. The others are set to None, WTForms' way of leaving a field out of a subclass,
+    so a form's own methods (after_check) must not assume them. Made once per worker."""
+    depends = getattr(form_class, "DEPENDS", {})
+    redrawn = (name, *(other for other, needs in depends.items() if name in needs))
+    needed = {*redrawn, *(needed for field in redrawn for needed in depends.get(field, ()))}
+    left_out = {field: None for field in dir(form_class)
+                if not field.startswith("_") and hasattr(getattr(form_class, field), "_formfield")
+                and field not in needed}
+    return type(form_class.__name__, (form_class,), left_out)
 
 
 def typed(field) -> bool:

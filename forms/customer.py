@@ -15,13 +15,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 import keys
-from extensions import db
 from forms import rules
 from models import Customer
 from models.customer import EXTERNAL_ID_MAX, SOURCE_MAX
 from request_input import RowList
 from services.errors import DomainError, InvalidFields
 from tenancy import customers
+from unit_of_work import read_first
 
 
 class Rule:
@@ -141,6 +141,8 @@ class CustomerDetailsForm(FlaskForm):
             return "US"
 
     def refresh_choices(self) -> None:
+        if self.country is None:  # a blur check's form without the address (forms.checks.form_for_check)
+            return
         code = self.country_code
         self.state.choices = state_choices(code)
         self.state.label.text = "State" if code == "US" else "Province or territory"
@@ -156,10 +158,7 @@ class CustomerDetailsForm(FlaskForm):
         """The id and company of the partner's first customer, other than the one being
         edited, whose `column` is `value`: one query, over an index, of two columns."""
         query = _same_value_query(column, editing=self.customer_id is not None)
-        # On the session's connection, without the ORM's layer (the columns are plain):
-        # half the cost of session.execute, in the same transaction.
-        return db.session.connection().execute(
-            query, {"partner_id": self.partner_id, "value": value, "customer_id": self.customer_id}).first()
+        return read_first(query, {"partner_id": self.partner_id, "value": value, "customer_id": self.customer_id})
 
     def validate_ein(self, field):
         if not field.data:

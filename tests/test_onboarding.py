@@ -11,6 +11,8 @@ from werkzeug.datastructures import MultiDict
 
 from conftest import PASSWORD, Auth, statements
 from extensions import db
+from forms.checks import form_for_check
+from forms.customer import NewCustomerDetailsForm
 from keys import email_key
 from models import Customer, CustomerUser, StaffUser, StoredDraft
 from models._time import utcnow
@@ -248,6 +250,19 @@ def test_changing_state_rechecks_a_postal_code_already_entered(flow):
     assert "field-error" not in response.text
     wrong = flow.check("state", state="CA", postal_code="06390")
     assert "is not in California" in wrong.text
+
+
+@pytest.mark.parametrize("name, built", [
+    ("company", ["company"]),
+    ("ein", ["ein"]),
+    ("country", ["country", "postal_code", "state"]),  # both redrawn when the country changes
+    ("state", ["country", "postal_code", "state"]),  # judged against the country, redraws the postal code
+    ("postal_code", ["country", "postal_code", "state"]),
+])
+def test_a_blur_check_builds_only_the_fields_it_judges_and_redraws(app, name, built):
+    with app.test_request_context():
+        form = form_for_check(NewCustomerDetailsForm, name)(partner_id=1, formdata=None, meta={"csrf": False})
+    assert sorted(form._fields) == built
 
 
 def test_blur_check_of_an_unknown_field_is_not_found(flow):
