@@ -137,7 +137,10 @@ def install_web_defaults(app: Flask) -> None:
         headers.update(always)
         if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
-        response.vary.add("HX-Request-Type")
+        if "Vary" in headers:
+            response.vary.add("HX-Request-Type")
+        else:  # the usual case (Flask-Compress adds its own after this): no header set to parse and write back
+            headers["Vary"] = "HX-Request-Type"
         return response
 
 
