@@ -29,6 +29,12 @@ from services.tags import follow_customer
 
 MAX_WORDS = 8  # typed words looked up; more are ignored
 
+# The aliases of a search's statements, made once: a new alias builds its column collection
+# the first time its columns are read, which cost more than the rest of the statement.
+HIT = customer_words.alias("hit")  # the driving word's rows
+ALSO = customer_words.alias("also")  # another typed word's row, in its own EXISTS
+GONE = Customer.__table__.alias("gone")  # the partner's archived customers
+
 
 def indexed_words(company: str, legal_name: str | None, ein: str | None, city: str) -> set[str]:
     """Every prefix of every word a customer is found by."""
@@ -115,18 +121,17 @@ def matching(query: Select, partner_id: int, q: str, archived: bool = False) -> 
         query = query.where(false())
         return query, None, query.with_only_columns(Customer.id)
     driving = max(words, key=len)
-    hit = customer_words.alias("hit")
+    hit, also = HIT, ALSO
     mine = (hit.c.partner_id == partner_id, hit.c.word == driving)
     probes = []
     for word in words:
         if word != driving:
-            also = customer_words.alias()
             probes.append(exists().where(
                 also.c.partner_id == partner_id, also.c.word == word,
                 also.c.company_sort == hit.c.company_sort, also.c.customer_id == hit.c.customer_id,
             ))
     query = query.join(hit, and_(*mine, hit.c.customer_id == Customer.id)).where(*probes)
-    gone = Customer.__table__.alias("gone")
+    gone = GONE
     # The partner's archived customers, read once from their own partial index
     # (ix_customers_partner_archived_sort): an IN list both databases build once per statement
     # (PostgreSQL hashes it), not a probe per match (SQLite read each match's row for it).

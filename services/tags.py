@@ -318,7 +318,7 @@ class TagFilter:
         if not self.tags or (self.match == "any" and len(self.tags) > 1) or (self.match == "all" and self.unknown):
             query = query.where(*self.carried_by(partner_id, archived, list_key))
             return query, list_key, query.with_only_columns(Customer.id)
-        walked = customer_tags.alias("tagged")
+        walked = WALKED
         key = (walked.c.company_sort, walked.c.customer_id)
         mine = (walked.c.partner_id == partner_id, walked.c.tag_id == self.tags[0].id, walked.c.archived == archived)
         probes = [_carries(partner_id, archived, [tag.id], key) for tag in self.tags[1:]]
@@ -330,10 +330,16 @@ class TagFilter:
         return {"tag": self.names or None, "match": "all" if self.names and self.match == "all" else None}
 
 
+# The aliases of the tag filter's statements, made once (a new alias builds its column
+# collection when its columns are first read: more than the rest of the statement costs).
+WALKED = customer_tags.alias("tagged")  # the rows of the tag whose index a list walks
+PROBED = customer_tags.alias("probed")  # a tag the customer must also carry, in its own EXISTS
+
+
 def _carries(partner_id: int, archived: bool, tag_ids: list[int], key: tuple):
     """The customer of key (company_sort, customer_id) carries one of these tags."""
     company_sort, customer_id = key
-    tagged = customer_tags.alias()
+    tagged = PROBED
     return exists().where(tagged.c.partner_id == partner_id, tagged.c.tag_id.in_(tag_ids),
                           tagged.c.archived == archived, tagged.c.company_sort == company_sort,
                           tagged.c.customer_id == customer_id)
