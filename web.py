@@ -3,6 +3,7 @@
 What templates may call (filters and globals) is registered by templating.py.
 """
 
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, redirect, request, url_for
@@ -46,6 +47,16 @@ def is_partial() -> bool:
     """True for htmx requests that swap a fragment (htmx 4 also flags boosted and
     history-restore requests with HX-Request, which want the whole page)."""
     return request.headers.get("HX-Request-Type") == "partial"
+
+
+_URL_MARK = 9_876_543_210_123  # no route has such digits of its own
+
+
+def url_by_id(endpoint: str, name: str) -> Callable[[int], str]:
+    """url_for(endpoint, <name>=an id) for many ids at the cost of one url_for (some 20 µs each,
+    and a list links every row): built once with a marker id, which each id then replaces."""
+    head, tail = url_for(endpoint, **{name: _URL_MARK}).split(str(_URL_MARK))
+    return lambda row_id: f"{head}{int(row_id)}{tail}"
 
 
 def install_web_defaults(app: Flask) -> None:

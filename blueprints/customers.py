@@ -29,7 +29,7 @@ from services.search import matching
 from services.tags import TagFilter, partner_tags
 from templating import format_day, iso
 from tenancy import current_partner_id, customers
-from web import is_partial
+from web import is_partial, url_by_id
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 require_staff(bp)
@@ -41,7 +41,6 @@ COUNT_UP_TO = 1000  # exact up to here, then "more than 1,000": the count stops 
 LIST_KEY = (Customer.company_sort, Customer.id)
 SHOWN = (Customer.id, Customer.company, Customer.legal_name, Customer.city, Customer.state,
          Customer.country, Customer.created_at, Customer.user_count)
-_ID_MARK = "4242424242"  # stands for a customer's id in a link built once per page
 
 
 @dataclass
@@ -108,12 +107,12 @@ def _rows(found: list, tags: list[Row]) -> list[ListRow]:
     for row in found:
         if tags and row.tag_ids:
             tags_of[row.id] = [tag for _n, tag in sorted(numbered[int(tag_id)] for tag_id in row.tag_ids.split(","))]
-    link = url_for("customer_page.profile", customer_id=int(_ID_MARK))
+    link = url_by_id("customer_page.profile", "customer_id")
     return [
         ListRow(id=row.id, company=row.company, legal_name=row.legal_name,
                 place=f"{row.city}, {row.state}, {row.country}", user_count=row.user_count,
                 added=format_day(row.created_at, locale), added_iso=iso(row.created_at),
-                url=link.replace(_ID_MARK, str(row.id)), tags=tags_of[row.id])
+                url=link(row.id), tags=tags_of[row.id])
         for row in found
     ]
 

@@ -12,10 +12,10 @@ from flask import Blueprint, render_template, url_for
 
 import money
 from blueprints.guards import require_staff
-from blueprints.invoices import url_by_id
 from services.aging import BUCKETS, Aging, Bucket, aging
 from services.invoices import today_in
 from tenancy import current_partner_id, current_partner_locale, current_partner_time_zone
+from web import url_by_id
 
 bp = Blueprint("overview", __name__)
 require_staff(bp)
