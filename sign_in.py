@@ -64,12 +64,14 @@ class Principal(UserMixin):
 
 @dataclass(frozen=True)
 class PartnerName:
-    """What every staff page reads of the partner: the top bar's name and the locale dates
-    are shown in (templating.template_locale), so a page that needs no more never loads it."""
+    """What every staff page reads of the partner: the top bar's name, the locale dates
+    are shown in (templating.template_locale) and the time zone of its "today" (the lists
+    and the Overview), so a page that needs no more never loads it."""
 
     id: int
     name: str
     locale: str
+    time_zone: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,13 +85,13 @@ class StaffPrincipal(Principal):
     @staticmethod
     def query(login_id: int) -> Select:
         return (select(StaffUser.id, StaffUser.session_epoch, StaffUser.email, StaffUser.partner_id,
-                       StaffUser.name, Partner.name.label("partner_name"), Partner.locale)
+                       StaffUser.name, Partner.name.label("partner_name"), Partner.locale, Partner.time_zone)
                 .join(Partner, Partner.id == StaffUser.partner_id).where(StaffUser.id == login_id))
 
     @classmethod
     def from_row(cls, row) -> "StaffPrincipal":
         return cls(row.id, row.session_epoch, row.email, row.partner_id, row.name,
-                   PartnerName(row.partner_id, row.partner_name, row.locale))
+                   PartnerName(row.partner_id, row.partner_name, row.locale, row.time_zone))
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,9 +216,10 @@ def _note_ended_logins(session_, _context, _instances) -> None:
     ended += [obj for obj in session_.deleted if isinstance(obj, Login)]
     if ended:
         session_.info.setdefault(_ENDED, set()).update(obj.get_id() for obj in ended)
-    # A partner renamed or given another locale: its staff's principals (PartnerName) are read again.
-    renamed = [obj.id for obj in session_.dirty if isinstance(obj, Partner)
-               and any(getattr(inspect(obj).attrs, name).history.has_changes() for name in ("name", "locale"))]
+    # A partner renamed or given another locale or time zone: its staff's principals (PartnerName)
+    # are read again.
+    renamed = [obj.id for obj in session_.dirty if isinstance(obj, Partner) and any(
+        getattr(inspect(obj).attrs, name).history.has_changes() for name in ("name", "locale", "time_zone"))]
     if renamed:
         session_.info.setdefault(_ENDED, set()).update(f"partner:{partner_id}" for partner_id in renamed)
 

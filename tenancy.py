@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 
 from extensions import db
 from models import Customer, Partner
@@ -37,19 +37,11 @@ def current_partner_locale() -> str:
     return current_user.partner.locale
 
 
-_TIME_ZONE = select(Partner.time_zone).where(Partner.id == bindparam("partner_id"))
-
-
 def current_partner_time_zone() -> str:
-    """The signed-in staff login's partner's time zone (its "today"): the one column alone, for
-    the lists and the Overview, which need no more of the partner (loading the row costs them
-    more than their own queries), unless the row is loaded already."""
-    if "current_partner" in g:
-        return g.current_partner.time_zone
-    if "partner_time_zone" not in g:
-        g.partner_time_zone = db.session.connection().execute(
-            _TIME_ZONE, {"partner_id": current_partner_id()}).scalar_one()
-    return g.partner_time_zone
+    """The signed-in staff login's partner's time zone (its "today"), read with the login
+    (sign_in.PartnerName): no query, for the lists and the Overview, which need no more of
+    the partner (loading the row costs them more than their own queries)."""
+    return current_user.partner.time_zone
 
 
 def scoped(model: type[M], partner_id: int, *columns) -> Select:

@@ -1,11 +1,14 @@
 """The partner's settings: what invoices say about the partner, its clock and its number format."""
 
 import io
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from babel.dates import format_date
 from customer_helpers import PARTIAL, make_customer, make_draft_invoice, token
 
+from conftest import Auth
 from extensions import db
 from models import Customer, Partner
 
@@ -115,3 +118,14 @@ def test_the_card_surcharge_is_off_by_default_and_saved_with_its_switch(signed_i
     assert (str(saved.surcharge_percent), saved.surcharges_on) == ("2.50", True)
     _save(signed_in, surcharge_percent="2.5")
     assert _partner(app, partner).surcharges_on is False
+
+
+def test_a_new_time_zone_moves_today_at_once(client, app, partner):
+    """The lists and the Overview take the partner's time zone from the signed-in login, kept
+    per worker: saving the settings drops that worker's copy, so the next page's "today" is
+    already the new zone's. At 02:30 UTC on March 11 it is still March 10 in New York."""
+    with time_machine.travel(datetime(2027, 3, 11, 2, 30, tzinfo=UTC), tick=False):
+        assert Auth(client).login(partner.email).status_code == 303
+        assert "Open invoices as of Mar 10, 2027" in client.get("/overview").text
+        _save(client, time_zone="Europe/London")
+        assert "Open invoices as of Mar 11, 2027" in client.get("/overview").text

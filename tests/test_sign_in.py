@@ -363,7 +363,9 @@ def test_a_cookie_one_character_off_a_remembered_one_is_refused(app, signed_in):
     assert signed_in.get("/customers").status_code == 200
     value = signed_in.get_cookie("session").value
     forged = app.test_client()
-    forged.set_cookie("session", value[:-1] + ("A" if value[-1] != "A" else "B"))
+    # Not the last character: its low bits are base64 padding, so some changes there decode to
+    # the same signature (the test failed about one run in twenty).
+    forged.set_cookie("session", value[:-5] + ("A" if value[-5] != "A" else "B") + value[-4:])
     assert forged.get("/customers").status_code == 302
     assert copy_of(app, signed_in).get("/customers").status_code == 200  # the same string is the same session
 
