@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import Row, String, cast, func, select
 
 from blueprints.guards import require_staff
@@ -28,7 +27,7 @@ from services.paging import keyset_page
 from services.search import matching
 from services.tags import TagFilter, partner_tags
 from templating import format_day, iso
-from tenancy import current_partner_id, customers
+from tenancy import current_partner_id, current_partner_locale, customers
 from web import is_partial, url_by_id
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -101,7 +100,7 @@ def _rows(found: list, tags: list[Row]) -> list[ListRow]:
     """The page's rows with their tags (names and colors from the partner's tags, in the
     partner's order: by name), links from one pattern, dates formatted here rather than by
     two filter calls per row in the template."""
-    locale = current_user.partner.locale
+    locale = current_partner_locale()
     numbered = {tag.id: (n, tag) for n, tag in enumerate(tags)}  # n: the tag's place by name
     tags_of = {row.id: [] for row in found}
     for row in found:

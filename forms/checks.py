@@ -37,7 +37,7 @@ def form_for_check(form_class, name: str):
     nine. The others are set to None, WTForms' way of leaving a field out of a subclass,
     so a form's own methods (after_check) must not assume them. Made once per worker."""
     depends = getattr(form_class, "DEPENDS", {})
-    redrawn = (name, *(other for other, needs in depends.items() if name in needs))
+    redrawn = (name, *dependents(form_class, name))
     needed = {*redrawn, *(needed for field in redrawn for needed in depends.get(field, ()))}
     left_out = {field: None for field in dir(form_class)
                 if not field.startswith("_") and hasattr(getattr(form_class, field), "_formfield")
