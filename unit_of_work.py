@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import Pool
 
-from extensions import db
+from extensions import REQUEST_SESSION_INFO, db
 from services.errors import CONSTRAINTS, Conflict, DomainError
 
 log = logging.getLogger(__name__)
@@ -33,13 +33,14 @@ _READS_OUTSIDE = "reads_outside_transactions"  # db.session.info: this request's
 _FLIPPED = "autocommit_for_reads"  # a pooled connection's info: set back at checkin
 
 
-def read_outside_transactions() -> None:
-    """A request's hook on PostgreSQL (create_app adds it for no other database): what it runs
+def read_outside_transactions(app) -> None:
+    """On PostgreSQL (create_app calls this for no other database): what a request runs
     outside a unit of work runs without a transaction (psycopg in autocommit), so a read-only
     request sends no BEGIN and no ROLLBACK, and psycopg's prepared statements (which a
     ROLLBACK throws away) survive from one request to the next. A unit of work still opens
-    one transaction for all it does."""
-    db.session.info[_READS_OUTSIDE] = True
+    one transaction for all it does. The mark is in the info of each session made during a
+    request (extensions.Session): the CLI and the worker keep their transactions."""
+    app.extensions[REQUEST_SESSION_INFO] = {_READS_OUTSIDE: True}
 
 
 def read_first(query, params: dict):

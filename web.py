@@ -95,7 +95,18 @@ def install_web_defaults(app: Flask) -> None:
     # Streamed bodies stay as they are: Flask-Compress would drop the file's close() and
     # would compress a range request's part. Static files are read whole instead.
     app.config.setdefault("COMPRESS_STREAMS", False)
+    # Flask-Compress's hook is called only for a body it may compress: for a smaller one it
+    # would only add Vary, which security_headers writes (a tenth of a blur check's hooks).
+    app.config["COMPRESS_REGISTER"] = False
     compress.init_app(app)
+    smallest = app.config["COMPRESS_MIN_SIZE"]
+
+    @app.after_request
+    def compress_if_large(response):
+        if response.content_length is not None and response.content_length < smallest:
+            return response
+        return compress.after_request(response)
+
     _rate_limits_where_declared(app)
 
     @app.after_request
@@ -140,18 +151,24 @@ def install_web_defaults(app: Flask) -> None:
     if app.config["APP_ENV"] == "production":
         # Sent over plain HTTP too: TLS ends at the proxy, and browsers heed it only over HTTPS.
         always["Strict-Transport-Security"] = HSTS
+    # Vary: a fragment and its page share a URL, and so may a compressed body and a plain one
+    # (compress_if_large leaves Vary to this hook).
+    usual = [("Content-Security-Policy", CSP), *always.items(), ("Cache-Control", "no-store"),
+             ("Vary", "HX-Request-Type, Accept-Encoding")]
+    ours = {name.lower() for name, _ in usual}
 
     @app.after_request
     def security_headers(response):
         headers = response.headers
+        if request.endpoint != "static" and ours.isdisjoint(name.lower() for name, _ in headers.items()):
+            headers.extend(usual)  # the usual case: a view that set none of these, all added at once
+            return response
         headers.setdefault("Content-Security-Policy", CSP)
         headers.update(always)
         if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
-        if "Vary" in headers:
-            response.vary.add("HX-Request-Type")
-        else:  # the usual case (Flask-Compress adds its own after this): no header set to parse and write back
-            headers["Vary"] = "HX-Request-Type"
+        for name in ("HX-Request-Type", "Accept-Encoding"):
+            response.vary.add(name)
         return response
 
 
