@@ -14,7 +14,7 @@ draws one field's row; the same macro draws the form itself, so a check answers 
 exactly the row the page has.
 """
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app, request, url_for
 from markupsafe import Markup
 
 from forms import checks
@@ -32,12 +32,17 @@ class CheckUrls:
     def __init__(self, endpoint: str, **values):
         self.endpoint = endpoint
         self.values = values
+        self._built = {}  # (the app's root path, flat field's name) -> its URL, built once
 
     def __call__(self, field) -> str:
         match = checks.ROW_NAME.fullmatch(field.name)
-        if match:
+        if match:  # not kept: a row list's rows are as many as are posted
             return url_for(self.endpoint, index=int(match.group(2)), name=match.group(3), **self.values)
-        return url_for(self.endpoint, name=field.short_name, **self.values)
+        key = (request.script_root, field.name)
+        url = self._built.get(key)
+        if url is None:
+            url = self._built[key] = url_for(self.endpoint, name=field.short_name, **self.values)
+        return url
 
 
 def field_row_macro(fields_template: str):
