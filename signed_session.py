@@ -68,6 +68,20 @@ class RememberedSignatures(SecureCookieSessionInterface):
         return self.session_class({key: copy.deepcopy(item) if isinstance(item, (dict, list)) else item
                                    for key, item in content.items()})
 
+    def save_session(self, app, session, response):
+        """Flask's, but for the usual request (a session read and kept as it is: no cookie to
+        send) only its Vary: Cookie is written, without reading the cookie settings or parsing
+        Vary into a set and back."""
+        if session.modified or not session or self.should_set_cookie(app, session):
+            return super().save_session(app, session, response)
+        if session.accessed:
+            vary = response.headers.get("Vary")
+            if not vary:
+                response.headers["Vary"] = "Cookie"
+            elif "cookie" not in {name.strip().lower() for name in vary.split(",")}:
+                response.headers["Vary"] = f"{vary}, Cookie"
+        return None
+
 
 class RememberedTokens(CSRFProtect):
     """CSRFProtect whose token check remembers, per worker, the tokens it accepted.
