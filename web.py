@@ -4,9 +4,11 @@ What templates may call (filters and globals) is registered by templating.py.
 """
 
 from collections.abc import Callable
+from functools import partial, wraps
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, redirect, request, url_for
+from flask.globals import request_ctx
 from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -177,7 +179,10 @@ def _rate_limits_where_declared(app: Flask) -> None:
     blueprint limits (a before_request hook), and each limited view again in its decorator.
     This app's limits are all on views (sign-in, password reset), so the hook only costs
     time; it is dropped while no limit of those kinds exists. The after_request (failures
-    deducted, headers) and teardown hooks stay."""
+    deducted, headers) and teardown hooks stay, but run only for a request in which a limit
+    was checked: Flask-Limiter keeps a request's state on the request context, made when a
+    limit is first checked, and for a request without it they would make an empty one to
+    deduct nothing from, add no header and reset it."""
     manager = limiter.limit_manager
     hooks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit not in hooks:  # RATELIMIT_ENABLED=0: Flask-Limiter added none
@@ -185,3 +190,22 @@ def _rate_limits_where_declared(app: Flask) -> None:
     if not (manager.default_limits or manager.application_limits or manager._blueprint_limits
             or limiter._meta_limits):
         hooks.remove(limiter._check_request_limit)
+    for registry in (app.after_request_funcs[None], app.teardown_request_funcs[None]):
+        registry[:] = [_when_a_limit_was_checked(hook) if _limiters(hook) else hook for hook in registry]
+
+
+_LIMITER_STATE = "_limiter_request_context"  # Flask-Limiter's attribute on the request context
+
+
+def _limiters(hook) -> bool:
+    """A hook of Flask-Limiter's: a method of the limiter, or a partial of one (after_request)."""
+    if isinstance(hook, partial):
+        return hook.args[:1] == (limiter,)
+    return getattr(hook, "__self__", None) is limiter
+
+
+def _when_a_limit_was_checked(hook):
+    @wraps(hook)
+    def hook_if_limited(value):
+        return hook(value) if hasattr(request_ctx, _LIMITER_STATE) else value
+    return hook_if_limited
