@@ -33,8 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    if postgresql:  # SQLite has no BEGIN round trip to save
-        read_outside_transactions(app)
+    if postgresql:  # SQLite has no BEGIN round trip to save: no hook for it
+        app.before_request(read_outside_transactions)
 
     from blueprints import register_blueprints
     from cli import register_cli

@@ -3,7 +3,7 @@
 import sqlite3
 import time
 
-from flask import current_app, has_request_context
+from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,19 +31,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-REQUEST_SESSION_INFO = "request_session_info"  # app.extensions: what a request's session starts with
+SESSION_INFO = "session_info"  # in flask.g: what a session made from then on starts with in its info
 
 
 class Session(FlaskSession):
-    """db.session's class. A session made while a request is handled starts with
-    app.extensions[REQUEST_SESSION_INFO] in its info (unit_of_work marks a request's session
-    this way on PostgreSQL), so that nothing has to make a session for every request: a
-    request that reads no rows (a blur check reads on a connection of its own) makes none."""
+    """db.session's class. A session starts with g.session_info in its info when a request's
+    hook has put one there (unit_of_work marks a request's reads on PostgreSQL this way), so
+    the hook need not make a session for every request: one that reads no rows (a blur check
+    reads on a connection of its own) makes none."""
 
     def __init__(self, db, **kwargs):
         super().__init__(db, **kwargs)
-        if has_request_context():
-            self.info.update(current_app.extensions.get(REQUEST_SESSION_INFO, ()))
+        self.info.update(g.get(SESSION_INFO, ()))
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})

@@ -16,13 +16,14 @@ import logging
 import re
 from contextlib import ContextDecorator
 
+from flask import g
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import Pool
 
-from extensions import REQUEST_SESSION_INFO, db
+from extensions import SESSION_INFO, db
 from services.errors import CONSTRAINTS, Conflict, DomainError
 
 log = logging.getLogger(__name__)
@@ -30,17 +31,20 @@ log = logging.getLogger(__name__)
 _DEPTH = "unit_of_work_depth"
 _WROTE = "unit_of_work_wrote"
 _READS_OUTSIDE = "reads_outside_transactions"  # db.session.info: this request's reads autocommit
+_READ_OUTSIDE_MARK = {_READS_OUTSIDE: True}
 _FLIPPED = "autocommit_for_reads"  # a pooled connection's info: set back at checkin
 
 
-def read_outside_transactions(app) -> None:
-    """On PostgreSQL (create_app calls this for no other database): what a request runs
+def read_outside_transactions() -> None:
+    """A request's hook on PostgreSQL (create_app adds it for no other database): what it runs
     outside a unit of work runs without a transaction (psycopg in autocommit), so a read-only
     request sends no BEGIN and no ROLLBACK, and psycopg's prepared statements (which a
     ROLLBACK throws away) survive from one request to the next. A unit of work still opens
-    one transaction for all it does. The mark is in the info of each session made during a
-    request (extensions.Session): the CLI and the worker keep their transactions."""
-    app.extensions[REQUEST_SESSION_INFO] = {_READS_OUTSIDE: True}
+    one transaction for all it does. The mark goes on the request's session when it is made
+    (extensions.Session), or on the one the app context already has."""
+    setattr(g, SESSION_INFO, _READ_OUTSIDE_MARK)
+    if db.session.registry.has():
+        db.session.info[_READS_OUTSIDE] = True
 
 
 def read_first(query, params: dict):

@@ -13,7 +13,7 @@ import extensions
 from conftest import csrf_token
 from extensions import db
 from models import Partner
-from unit_of_work import unit_of_work
+from unit_of_work import read_outside_transactions, unit_of_work
 
 
 @pytest.fixture
@@ -118,7 +118,8 @@ def test_a_unit_of_work_is_one_transaction_and_the_pool_gets_its_connections_bac
 
 
 def test_a_write_outside_a_unit_of_work_is_refused_before_it_is_made(app, postgresql):
-    with app.test_request_context():  # a request's session reads outside transactions
+    with app.test_request_context():
+        read_outside_transactions()
         db.session.add(Partner(name="outside"))
         with pytest.raises(RuntimeError, match="outside a unit of work"):
             db.session.flush()
