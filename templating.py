@@ -57,9 +57,21 @@ def template_locale(context) -> str:
     return "en_US"
 
 
+def staff_time_zone() -> str | None:
+    """The time zone a template dates stored moments in: the signed-in staff's partner's (a
+    customer added at 9 pm in New York was added that day, not the next day's in UTC), else
+    none (UTC): the portal's, the PDF's and the emails' templates name theirs."""
+    if has_request_context() and getattr(current_user, "kind", None) == "staff":
+        return current_user.partner.time_zone  # read with the login (sign_in.PartnerName): no query
+    return None
+
+
 @pass_context
 def date(context, moment: Date | datetime | None, time_zone: str | None = None) -> str:
-    """The `date` filter: format_day in the template's locale (template_locale)."""
+    """The `date` filter: format_day in the template's locale (template_locale); a stored
+    moment in time_zone, else in staff_time_zone's."""
+    if time_zone is None and isinstance(moment, datetime):
+        time_zone = staff_time_zone()
     return format_day(moment, template_locale(context), time_zone)
 
 

@@ -27,7 +27,7 @@ from services.paging import keyset_page
 from services.search import matching
 from services.tags import TagFilter, partner_tags
 from templating import format_day, iso
-from tenancy import current_partner_id, current_partner_locale, customers
+from tenancy import current_partner_id, current_partner_locale, current_partner_time_zone, customers
 from web import is_partial, url_by_id
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -100,7 +100,7 @@ def _rows(found: list, tags: list[Row]) -> list[ListRow]:
     """The page's rows with their tags (names and colors from the partner's tags, in the
     partner's order: by name), links from one pattern, dates formatted here rather than by
     two filter calls per row in the template."""
-    locale = current_partner_locale()
+    locale, zone = current_partner_locale(), current_partner_time_zone()
     numbered = {tag.id: (n, tag) for n, tag in enumerate(tags)}  # n: the tag's place by name
     tags_of = {row.id: [] for row in found}
     for row in found:
@@ -110,7 +110,7 @@ def _rows(found: list, tags: list[Row]) -> list[ListRow]:
     return [
         ListRow(id=row.id, company=row.company, legal_name=row.legal_name,
                 place=f"{row.city}, {row.state}, {row.country}", user_count=row.user_count,
-                added=format_day(row.created_at, locale), added_iso=iso(row.created_at),
+                added=format_day(row.created_at, locale, zone), added_iso=iso(row.created_at),
                 url=link(row.id), tags=tags_of[row.id])
         for row in found
     ]

@@ -1,6 +1,8 @@
 """All Customers: the table, search, paging, and one partner never seeing another's."""
 
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from api_helpers import make_key_row
@@ -16,7 +18,7 @@ from sqlalchemy import event, insert, select
 
 from conftest import csrf_token
 from extensions import db
-from models import Customer, CustomerUser
+from models import Customer, CustomerUser, Partner
 from models.customer import derived_columns
 from services import search
 
@@ -82,6 +84,7 @@ def test_list_shows_each_customers_company_legal_name_place_users_and_created_da
     page = signed_in.get("/customers").text
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)[1:]  # after the header row
     alpha_row, beta_row = (re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows)
+    created = created.replace(tzinfo=UTC).astimezone(ZoneInfo("America/New_York"))  # the partner's day
     created_text = f"{created:%b} {created.day}, {created.year}"
     # No tags yet: no tick boxes (bulk tagging needs a tag).
     assert alpha_row == f"Alpha Co Alpha Co LLC Austin, TX, US 3 {created_text}"
@@ -92,6 +95,23 @@ def test_list_shows_each_customers_company_legal_name_place_users_and_created_da
     assert ">Tags</th>" not in page  # the partner has no tags yet: no empty column
     assert "Accounts Receivable" in page and "All Customers" in page
     assert 'href="/customers/new"' in page  # the Add customer button, above the table too
+
+
+def test_the_day_a_customer_was_added_is_the_partners_day(app, signed_in, partner):
+    """Stored in UTC, shown in the partner's time zone (America/New_York by default): a customer
+    added at 9:30 pm in New York on March 9 was added on March 9, though it was already
+    March 10 in UTC. Its page's header says so too, and a partner in Tokyo sees March 10."""
+    (customer_id,) = add_customers(app, partner.partner_id, [{"company": "Late Co"}])
+    with app.app_context():
+        db.session.get(Customer, customer_id).created_at = datetime(2026, 3, 10, 1, 30)
+        db.session.commit()
+    assert re.search(r'<time datetime="2026-03-10T01:30:00Z">Mar 9, 2026</time>', signed_in.get("/customers").text)
+    header = signed_in.get(f"/customers/{customer_id}").text
+    assert re.search(r'Added <time datetime="2026-03-10T01:30:00Z">Mar 9, 2026</time>', header)
+    with app.app_context():
+        db.session.get(Partner, partner.partner_id).time_zone = "Asia/Tokyo"
+        db.session.commit()
+    assert re.search(r'<time datetime="2026-03-10T01:30:00Z">Mar 10, 2026</time>', signed_in.get("/customers").text)
 
 
 def test_list_is_sorted_by_company_ignoring_case_and_accents(app, signed_in, partner):
