@@ -8,6 +8,7 @@ from flask_login import current_user
 from blueprints.blur import CheckUrls, answer_check
 from blueprints.customer_page.shell import bp, done, register_tab, render_page
 from forms import show_error
+from forms.checks import form_for_check
 from forms.customer_page import ProfileForm
 from services import customer_profile, history
 from services.customers import DuplicateEIN
@@ -17,8 +18,8 @@ from unit_of_work import unit_of_work
 register_tab(bp, "profile", "Profile", "", "customers/_profile.html", order=10, titled=False)
 
 
-def _profile_form(customer, **kwargs) -> ProfileForm:
-    return ProfileForm(partner_id=customer.partner_id, customer_id=customer.id, **kwargs)
+def _profile_form(customer, form_class=ProfileForm, **kwargs) -> ProfileForm:
+    return form_class(partner_id=customer.partner_id, customer_id=customer.id, **kwargs)
 
 
 def _check_urls(customer) -> CheckUrls:
@@ -91,7 +92,9 @@ def check_profile_field(customer_id: int, name: str):
     customer = get_customer_or_404(customer_id)
     if name not in ProfileForm.FIELDS:
         abort(404)
-    return answer_check(partial(_profile_form, customer), name, _check_urls(customer), "_customer_fields.html")
+    form_class = form_for_check(ProfileForm, name)  # the fields this check reads and draws
+    return answer_check(partial(_profile_form, customer, form_class), name, _check_urls(customer),
+                        "_customer_fields.html")
 
 
 # -- archive ---------------------------------------------------------------------
