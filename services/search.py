@@ -16,10 +16,7 @@ The rows are written by this module, in the transaction that writes the customer
 (services.customers, services.customer_profile, the seed's bulk insert), never by triggers.
 """
 
-from contextlib import contextmanager
-
 from sqlalchemy import Select, and_, delete, exists, false, select
-from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from extensions import db
 from keys import search_words
@@ -59,22 +56,6 @@ def add_to_index(rows: list[WordRow], connection=None) -> None:
     per-row parameter handling, or inserts in random key order, would each cost several
     times as much)."""
     insert_rows(customer_words, ("partner_id", "word", "company_sort", "customer_id"), sorted(rows), connection)
-
-
-@contextmanager
-def bulk_indexing():
-    """Around many add_to_index calls in one transaction (the seed). On PostgreSQL the
-    table's foreign key to customers is dropped and added back before the transaction ends:
-    checked once, as one join over the whole table, rather than row by row, which was two
-    thirds of the index's load time. The table is locked until the transaction ends; on an
-    error the rollback brings the key back as it was."""
-    connection = db.session.connection()
-    keys = list(customer_words.foreign_key_constraints) if connection.dialect.name == "postgresql" else []
-    for key in keys:
-        connection.execute(DropConstraint(key))
-    yield
-    for key in keys:
-        connection.execute(AddConstraint(key))
 
 
 INDEXED = ("company", "legal_name", "ein", "city", "company_sort")
