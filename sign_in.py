@@ -5,7 +5,8 @@
 - sign_in_page(): the view of both sign-in pages (the form, the one message, the redirect).
 - sign_in() / sign_out(): a new session each time (the signed cookie is cleared: nothing
   from before carries over); sign-in records the login's last sign-in and stores its
-  session epoch in the session; sign-out raises the epoch, so a copied cookie is dead
+  session epoch in the session, and upgrades a password hash of an older kind
+  (models/login.py); sign-out raises the epoch, so a copied cookie is dead
   (models/login.py lists every trigger).
 - load_login(): Flask-Login's user loader. The signed-in login is a Principal, a plain
   immutable value (what views and templates read of it, the partner's name included):
@@ -148,16 +149,17 @@ def sign_in_page(model: type[StaffUser] | type[PortalAccount], form, template: s
     if form.validate_on_submit():
         login = attempt(model, email_key(form.email.data), form.password.data)
         if login is not None:
-            sign_in(login)
+            sign_in(login, form.password.data)
             return redirect(safe_next(request.args.get("next"), home), code=303)
         form.form_errors.append(BAD_CREDENTIALS)
     status = 422 if form.errors or form.form_errors else 200
     return render_template(template, form=form), status
 
 
-def sign_in(login: StaffUser | PortalAccount) -> None:
+def sign_in(login: StaffUser | PortalAccount, password: str) -> None:
     with unit_of_work():
         login.last_login_at = utcnow()
+        login.upgrade_password_hash(password)  # a hash of an older kind, made again
     session.clear()  # a new session: nothing from before carries over
     login_user(login)
     session[EPOCH] = login.session_epoch

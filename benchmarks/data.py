@@ -88,9 +88,9 @@ def page_cursors(url: str, partner_id: int) -> dict:
 
 def make_partners(env: dict, count: int, password: str) -> dict[str, tuple[str, int]]:
     """count partners, each with one login; label -> (email, staff id)."""
-    from werkzeug.security import generate_password_hash
+    from models.login import hash_password
 
-    password_hash = generate_password_hash(password)  # what StaffUser.set_password stores
+    password_hash = hash_password(password)  # what StaffUser.set_password stores
     engine = create_engine(sqlalchemy_url(env["DATABASE_URL"]))
     partners = {}
     try:

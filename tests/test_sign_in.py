@@ -1,14 +1,16 @@
-"""Signing in and out, for staff and the portal: timing, failure limits, session epochs,
+"""Signing in and out, for staff and the portal: timing, password hashes, failure limits, session epochs,
 one portal login per email across partners."""
 
 import re
 import secrets
 import time
 
+import argon2
 import flask
 import pytest
 from sqlalchemy import event, func, insert, select, update
 from test_portal import GOOD_PASSWORD, create_customer, emails_to, link_in, open_link, portal_login, set_password
+from werkzeug.security import generate_password_hash
 
 import models.login
 import sign_in
@@ -48,15 +50,18 @@ def logins(app, partner, other_partner):
 
 @pytest.fixture
 def verifications(monkeypatch):
-    """Counts password-hash verifications (every sign-in goes through models.login)."""
+    """Counts password-hash verifications, Argon2's and Werkzeug's (the hashes stored before),
+    at the libraries' own functions, whatever models.login does around them."""
     calls = []
-    real = models.login.check_password_hash
 
-    def counting(password_hash, password):
-        calls.append(password_hash)
-        return real(password_hash, password)
+    def counted(real):
+        def counting(*args):
+            calls.append(args[-2])  # the hash (Argon2's verify is a method: its self comes first)
+            return real(*args)
+        return counting
 
-    monkeypatch.setattr(models.login, "check_password_hash", counting)
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counted(argon2.PasswordHasher.verify))
+    monkeypatch.setattr(models.login, "check_password_hash", counted(models.login.check_password_hash))
     return calls
 
 
@@ -84,6 +89,103 @@ def test_a_successful_sign_in_verifies_one_password_hash(app, client, logins, ve
     password = PASSWORD if path == "/login" else GOOD_PASSWORD
     assert SIGN_INS[path](client, email, password).status_code == 303
     assert len(verifications) == 1
+
+
+# -- password hashes: Argon2id, older kinds upgraded at sign-in -----------------------------
+
+ARGON2ID = "$argon2id$v=19$m=19456,t=2,p=1$"  # OWASP's minimum (models/login.py)
+# A sign-in page -> the login it signs in as in the `logins` fixture: (table, email, password, home).
+LOGINS = {"/login": (StaffUser, "owner@acme-it.example.com", PASSWORD, "/customers"),
+          "/portal/login": (PortalAccount, "active@example.com", GOOD_PASSWORD, "/portal")}
+# Hashes stored before Argon2id (Werkzeug's: scrypt was its default), and Argon2id at other parameters.
+OLDER_HASHES = {
+    "scrypt": lambda password: generate_password_hash(password, method="scrypt"),
+    "pbkdf2": lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
+    "argon2id-weaker": lambda password: argon2.PasswordHasher(time_cost=1, memory_cost=8192,
+                                                              parallelism=1).hash(password),
+}
+
+
+def stored(app, path: str):
+    """The login's stored password hash and session epoch."""
+    model, email, *_ = LOGINS[path]
+    with app.app_context():
+        return db.session.execute(select(model.password_hash, model.session_epoch)
+                                  .where(model.email_key == email)).one()
+
+
+def store_hash(app, path: str, password_hash: str) -> None:
+    """A hash as an earlier release stored it, written straight to the row: no session ends."""
+    model, email, *_ = LOGINS[path]
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(update(model).where(model.email_key == email).values(password_hash=password_hash))
+
+
+@pytest.mark.parametrize("path", LOGINS)
+def test_a_new_password_is_stored_as_argon2id_at_owasps_minimum(app, logins, path):
+    assert stored(app, path).password_hash.startswith(ARGON2ID)
+
+
+@pytest.mark.parametrize("older", OLDER_HASHES)
+@pytest.mark.parametrize("path", LOGINS)
+def test_signing_in_upgrades_an_older_hash_to_argon2id_and_ends_no_session(app, logins, verifications, path,
+                                                                          older):
+    _model, email, password, home = LOGINS[path]
+    elsewhere = app.test_client()  # signed in before, on another device
+    assert SIGN_INS[path](elsewhere, email, password).status_code == 303
+    store_hash(app, path, OLDER_HASHES[older](password))
+    before = stored(app, path)
+    client = app.test_client()
+    verifications.clear()
+    with statements(app) as seen:
+        assert SIGN_INS[path](client, email, password).status_code == 303
+    assert len(verifications) == 1  # the older hash; making the new one verifies nothing
+    # Saved with the sign-in's own write: one UPDATE of the row, in the sign-in's one commit.
+    (written,) = [s for s in seen if s.startswith("UPDATE")]
+    assert "password_hash" in written and "last_login_at" in written
+    after = stored(app, path)
+    assert after.password_hash.startswith(ARGON2ID)
+    assert after.session_epoch == before.session_epoch  # the same password: not a change
+    assert elsewhere.get(home).status_code == 200 and client.get(home).status_code == 200
+    again = app.test_client()
+    assert SIGN_INS[path](again, email, password).status_code == 303
+    assert stored(app, path).password_hash == after.password_hash  # upgraded once
+
+
+@pytest.mark.parametrize("older", OLDER_HASHES)
+@pytest.mark.parametrize("path", LOGINS)
+def test_a_wrong_password_against_an_older_hash_fails_and_leaves_the_hash(app, logins, client, verifications,
+                                                                        path, older):
+    _model, email, password, _home = LOGINS[path]
+    store_hash(app, path, OLDER_HASHES[older](password))
+    before = stored(app, path)
+    verifications.clear()
+    assert SIGN_INS[path](client, email, "not the right password").status_code == 422
+    assert len(verifications) == 1
+    assert stored(app, path) == before
+
+
+def test_a_password_set_while_a_sign_in_upgrades_the_older_hash_stays(app, logins, client, monkeypatch):
+    store_hash(app, "/login", OLDER_HASHES["scrypt"](PASSWORD))
+    reset = models.login.hash_password("a brand new passphrase")
+    upgrade = models.login.hash_password
+
+    def reset_meanwhile(password: str) -> str:
+        store_hash(app, "/login", reset)  # another request's reset commits while this one hashes
+        return upgrade(password)
+
+    monkeypatch.setattr(models.login, "hash_password", reset_meanwhile)
+    assert staff_login(client, "owner@acme-it.example.com", PASSWORD).status_code == 303
+    assert stored(app, "/login").password_hash == reset
+
+
+@pytest.mark.parametrize("unreadable", ["$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB", "$argon2id$nonsense",
+                                        "scrypt:many$salt$hash", "pbkdf2:sha256:many$salt$hash", "sha1$salt$hash",
+                                        "nonsense"])
+def test_a_stored_hash_that_cannot_be_read_is_a_wrong_password_not_an_error(app, logins, client, unreadable):
+    store_hash(app, "/login", unreadable)
+    assert staff_login(client, "owner@acme-it.example.com", PASSWORD).status_code == 422
+    assert stored(app, "/login").password_hash == unreadable
 
 
 # -- one portal login per email -------------------------------------------------------
