@@ -46,24 +46,30 @@ def _medium_date(day: Date, locale: str) -> str:
     return format_date(day, format="medium", locale=locale)
 
 
+def _staff_partner():
+    """The signed-in staff's partner (sign_in.PartnerName, read with the login: no query), or
+    None outside a staff request (the portal, the PDF, the emails, the CLI)."""
+    if has_request_context() and getattr(current_user, "kind", None) == "staff":
+        return current_user.partner
+    return None
+
+
 def template_locale(context) -> str:
     """The locale a template shows dates in: its own `locale` (the views of the portal, the
     PDF and the emails pass the partner's), else the signed-in staff's partner's, else en_US."""
     locale = context.get("locale")
     if locale:
         return locale
-    if has_request_context() and getattr(current_user, "kind", None) == "staff":
-        return current_user.partner.locale  # read with the login (sign_in.PartnerName): no query
-    return "en_US"
+    partner = _staff_partner()
+    return partner.locale if partner else "en_US"
 
 
 def staff_time_zone() -> str | None:
     """The time zone a template dates stored moments in: the signed-in staff's partner's (a
     customer added at 9 pm in New York was added that day, not the next day's in UTC), else
     none (UTC): the portal's, the PDF's and the emails' templates name theirs."""
-    if has_request_context() and getattr(current_user, "kind", None) == "staff":
-        return current_user.partner.time_zone  # read with the login (sign_in.PartnerName): no query
-    return None
+    partner = _staff_partner()
+    return partner.time_zone if partner else None
 
 
 @pass_context
