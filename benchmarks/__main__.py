@@ -21,9 +21,11 @@ from urllib.parse import urlencode
 from benchmarks import resilience
 from benchmarks.browser import Browser, hidden
 from benchmarks.data import page_cursors, prepare
+from benchmarks.fixed_cost import EMPTY_CHECK
 from benchmarks.flow import Partner, Tally, details
 from benchmarks.load import hammer
 from benchmarks.pgcluster import PrivateCluster, free_port
+from benchmarks.report import FIXED_COST, print_report
 from benchmarks.server import ROOT, WORKER_CLASS, WORKERS, Gunicorn
 from benchmarks.weight import page_weight
 
@@ -31,6 +33,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 EMAIL = "bench@example.com"
 PASSWORD = "benchmark password " + secrets.token_hex(4)
 PARTIAL = {"HX-Request": "true", "HX-Request-Type": "partial"}
+BLUR_CHECK = "/customers/new/check/company"
 SEARCH_WORD = "harbor"  # one customer in 25, all sorted together under H: the hard case for a list walk
 SEARCH_EIN = "930001234"  # demo customer 1234's, typed without the hyphen
 SEARCH_NOTHING = "xylophone"  # no customer's word starts so
@@ -66,13 +69,27 @@ def rows_on(response) -> int:
     return response.text.count(ROW)
 
 
+def cookie_header(browser: Browser) -> str:
+    return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+
+
+def blur_form(tokens: dict) -> dict:
+    """What a tab posts when the partner leaves Company: the whole step-1 form."""
+    return {**tokens, **details("Blur", 1)}
+
+
+def blur_request(tokens: dict, path: str = BLUR_CHECK) -> dict:
+    """wrk's arguments for a blur check posted to path (the CSRF token in htmx's header); the cookie is added
+    once the request was checked by hand."""
+    return dict(path=path, method="POST", body=urlencode(blur_form(tokens)),
+                headers={**PARTIAL, "X-CSRFToken": tokens["csrf_token"]})
+
+
 def scenarios(browser: Browser, tokens: dict, cursors: dict, tags: bool) -> tuple[dict, dict]:
     """name -> wrk arguments, each checked once by hand first; and notes on what was left out."""
-    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-    blur_form = {**tokens, **details("Blur", 1)}
+    cookie = cookie_header(browser)
     plan = {
-        "blur check (company)": dict(path="/customers/new/check/company", method="POST", body=urlencode(blur_form),
-                                     headers={**PARTIAL, "X-CSRFToken": tokens["csrf_token"]}),
+        "blur check (company)": blur_request(tokens),
         "All Customers, first page": dict(path="/customers"),
         "All Customers, deep page": dict(path=f"/customers?after={cursors['deep_after']}"),
         f"search '{SEARCH_WORD}'": dict(path=f"/customers?q={SEARCH_WORD}"),
@@ -91,7 +108,7 @@ def scenarios(browser: Browser, tokens: dict, cursors: dict, tags: bool) -> tupl
     for name, args in list(plan.items()):
         headers = args.get("headers", {})
         if args.get("method") == "POST":
-            response = browser.post(args["path"], blur_form, headers=headers)
+            response = browser.post(args["path"], blur_form(tokens), headers=headers)
         else:
             response = browser.get(args["path"], headers=headers)
         if response.status != 200:
@@ -107,6 +124,17 @@ def scenarios(browser: Browser, tokens: dict, cursors: dict, tags: bool) -> tupl
             del plan[name]
         args["headers"] = {**headers, "Cookie": cookie}
     return plan, notes
+
+
+def fixed_cost(port: int, run: dict) -> dict:
+    """The blur check's request, signed in, to the view of benchmarks/fixed_cost.py that does nothing."""
+    browser, tokens = signed_in(port)
+    request = blur_request(tokens, EMPTY_CHECK)
+    response = browser.post(EMPTY_CHECK, blur_form(tokens), headers=request["headers"])
+    if response.status != 200 or response.body:
+        raise RuntimeError(f"{FIXED_COST}: {EMPTY_CHECK} answered {response.status} with {len(response.body)} bytes")
+    request["headers"]["Cookie"] = cookie_header(browser)
+    return hammer(port, request.pop("path"), **request, **run)
 
 
 def flow_rate(port: int, seconds: float, tabs: int = 4) -> dict:
@@ -140,7 +168,7 @@ def flow_rate(port: int, seconds: float, tabs: int = 4) -> dict:
 
 def bench_backend(name: str, database_url: str, args, logs: Path) -> dict:
     print(f"\n== {name}: schema, {args.customers:,} customers and {args.invoices:,} invoices", flush=True)
-    port, yard_port = free_port(), free_port()
+    port, yard_port, fixed_port = free_port(), free_port(), free_port()
     env = app_env(database_url, port)
     data = prepare(env, args.customers, args.invoices, EMAIL, PASSWORD)
     print(f"   seed-demo --customers {args.customers}: {data['seed_seconds']} s; "
@@ -153,6 +181,11 @@ def bench_backend(name: str, database_url: str, args, logs: Path) -> dict:
     with Gunicorn("benchmarks.yardstick:app", yard_port, env, logs / f"gunicorn-yardstick-{name}.log"):
         result["http"]["yardstick"] = hammer(yard_port, "/", **run)
         print(f"   yardstick: {result['http']['yardstick']['rps']} req/s", flush=True)
+
+    fixed_log = logs / f"gunicorn-fixed-cost-{name}.log"
+    with Gunicorn("benchmarks.fixed_cost:create_app()", fixed_port, app_env(database_url, fixed_port), fixed_log):
+        result["http"][FIXED_COST] = fixed_cost(fixed_port, run)
+        print(f"   {FIXED_COST}: {result['http'][FIXED_COST]['rps']} req/s", flush=True)
 
     with Gunicorn("app:create_app()", port, env, logs / f"gunicorn-app-{name}.log") as server:
         browser, tokens = signed_in(port)
@@ -226,8 +259,6 @@ def main() -> int:
 
     # Other work on the machine skews every figure: keep how busy it was.
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    from benchmarks.report import print_report
-
     print_report(report)
     for path in (RESULTS / f"{stamp}.json", RESULTS / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")
