@@ -24,26 +24,26 @@ def measured(app):
         db.engine.dispose()  # its pooled connections, before the next test cleans the database
 
 
-def answers(client, token: str | None) -> list[tuple[int, str | None]]:
-    """The status and HX-Redirect of the real check and of the empty one, for the same request."""
+def both(client, token: str | None) -> list:
+    """The real check's response and the empty one's, to the same request."""
     headers = {**PARTIAL, **({"X-CSRFToken": token} if token else {})}
-    return [(response.status_code, response.headers.get("HX-Redirect"))
-            for response in (client.post(path, data=FORM, headers=headers) for path in (CHECK, EMPTY_CHECK))]
+    return [client.post(path, data=FORM, headers=headers) for path in (CHECK, EMPTY_CHECK)]
+
+
+def seen(response) -> tuple[int, str | None]:
+    return response.status_code, response.headers.get("HX-Redirect")
 
 
 def test_the_empty_check_is_refused_as_the_check_is_then_answers_with_nothing(measured, partner):
     client = measured.test_client()
     signed_out_token = csrf_token(client.get("/login").text)
-    check, empty = answers(client, signed_out_token)
+    check, empty = map(seen, both(client, signed_out_token))
     assert check == empty and check[0] == 401 and check[1].startswith("/login?next=")  # the dashboard's guard
 
     assert Auth(client).login(partner.email, PASSWORD).status_code == 303
-    check, empty = answers(client, None)
+    check, empty = map(seen, both(client, None))
     assert check == empty == (400, None)  # the CSRF check
 
-    token = csrf_token(client.get("/customers/new").text)
-    check, empty = answers(client, token)
-    assert check == empty == (200, None)
-    response = client.post(EMPTY_CHECK, data=FORM, headers={**PARTIAL, "X-CSRFToken": token})
-    assert response.status_code == 200 and response.data == b""
-    assert 'id="row-company"' in client.post(CHECK, data=FORM, headers={**PARTIAL, "X-CSRFToken": token}).text
+    check, empty = both(client, csrf_token(client.get("/customers/new").text))
+    assert seen(check) == seen(empty) == (200, None)
+    assert 'id="row-company"' in check.text and empty.data == b""
